@@ -39,7 +39,7 @@ if [ ! -f "$VENDOR/embed-amd.js" ] || [ ! -f "$VENDOR/require.js" ] || [ ! -f "$
   tar -xzf "$tmp"/jupyter-widgets-html-manager-*.tgz -C "$tmp/hm"
   tar -xzf "$tmp"/requirejs-*.tgz -C "$tmp/rq"
   cp "$tmp/hm/package/dist/embed-amd.js" "$VENDOR.tmp/"
-  cp "$tmp/hm/package/dist/"*.woff* "$VENDOR.tmp/" 2>/dev/null || true
+  cp "$tmp/hm/package/dist/"*.{woff,woff2,ttf,eot,svg} "$VENDOR.tmp/"  # font-awesome, next to embed-amd.js
   cp "$tmp/rq/package/require.js" "$VENDOR.tmp/"
   mathjax_src=$("$VENV/bin/python" -c "import mathjax, os; print(os.path.join(os.path.dirname(mathjax.__file__), 'static', 'mathjax', 'es5'))")
   cp -r "$mathjax_src" "$VENDOR.tmp/mathjax"

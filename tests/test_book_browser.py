@@ -1,0 +1,183 @@
+"""Browser checks of the built HTML book: Debian's Chromium, driven by Playwright, reads
+``_build/html`` served on 127.0.0.1 with every other request blocked.
+
+Run ``bash scripts/book.sh`` first. Without a built book these tests skip, unless
+``GAN_LESSONS_REQUIRE_BOOK=1`` (set by ``scripts/test.sh``) makes a missing book a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+CHAPTERS = sorted(p.name for p in (HTML / "book").glob("*.html")) if HTML.exists() else []
+
+pytestmark = pytest.mark.browser
+
+
+def _require_book() -> None:
+    if (HTML / "book").is_dir() and Path(CHROMIUM).exists():
+        return
+    message = "no built book in _build/html or no /usr/bin/chromium: run bash scripts/test.sh"
+    if os.environ.get("GAN_LESSONS_REQUIRE_BOOK") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def server():
+    _require_book()
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_book()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class LoadedPage:
+    """A page opened with every request outside 127.0.0.1 blocked and recorded."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("requestfailed", lambda req: self.failed.append(req.url))
+        self.page.on("response", self._check_response)
+        self.page.goto(url, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+
+    def _route(self, route):
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith("data:") or host == "127.0.0.1":
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def _check_response(self, response):
+        # Chromium asks every site for /favicon.ico on its own; the book has none.
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            self.failed.append(f"{response.status} {response.url}")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def open_page(browser, server):
+    """Open each chapter once per module; the interactive test runs last, in file order."""
+    pages: dict[str, LoadedPage] = {}
+
+    def _open(name: str) -> LoadedPage:
+        if name not in pages:
+            pages[name] = LoadedPage(browser, f"{server}/book/{name}")
+        return pages[name]
+
+    yield _open
+    for loaded in pages.values():
+        loaded.close()
+
+
+def test_book_has_chapters():
+    _require_book()
+    assert "intro.html" in CHAPTERS
+    assert len(CHAPTERS) >= 3, CHAPTERS
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_page_is_self_contained(open_page, name):
+    """No request leaves 127.0.0.1, nothing fails to load, no script throws."""
+    loaded = open_page(name)
+    assert loaded.blocked == [], f"requests leaving 127.0.0.1: {loaded.blocked}"
+    assert loaded.failed == [], f"requests that failed: {loaded.failed}"
+    assert loaded.errors == [], f"page errors: {loaded.errors}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_figures_load(open_page, name):
+    loaded = open_page(name)
+    broken = loaded.page.evaluate(
+        "() => Array.from(document.images)"
+        ".filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)"
+    )
+    assert broken == []
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_math_is_typeset(open_page, name):
+    loaded = open_page(name)
+    source_math = loaded.page.locator("div.math, span.math").count()
+    if source_math == 0:
+        pytest.skip(f"{name} has no math")
+    loaded.page.wait_for_selector("mjx-container", timeout=20_000)
+    typeset = loaded.page.locator("mjx-container").count()
+    assert typeset >= source_math
+    # a formula that MathJax could not parse is shown as red merror text
+    assert loaded.page.locator("mjx-merror").count() == 0
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_widgets_render_once_from_saved_state(open_page, name):
+    loaded = open_page(name)
+    views = loaded.page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    if views == 0:
+        pytest.skip(f"{name} has no widgets")
+    loaded.page.wait_for_selector(".jupyter-widgets", timeout=20_000)
+    roots = loaded.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.jupyter-widgets'))"
+        ".filter(el => !el.parentElement.closest('.jupyter-widgets')).length"
+    )
+    assert roots == views, f"{views} saved widget views rendered as {roots} widget roots"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_scrubbers_switch_frames_without_a_kernel(open_page, name):
+    """A precomputed-frame widget (slider jslinked to a Stack) works in the static page."""
+    loaded = open_page(name)
+    scrubbers = loaded.page.locator(".gan-lessons-scrubber")
+    if scrubbers.count() == 0:
+        pytest.skip(f"{name} has no frame scrubber")
+    loaded.page.wait_for_selector(".gan-lessons-scrubber .noUi-handle", timeout=20_000)
+    for index in range(scrubbers.count()):
+        scrubber = scrubbers.nth(index)
+        frame = scrubber.locator(".widget-box").last
+        before = frame.inner_html()
+        scrubber.locator(".noUi-handle").first.focus()
+        loaded.page.keyboard.press("End")  # jump to the last frame
+        loaded.page.wait_for_timeout(200)
+        assert frame.inner_html() != before, f"scrubber {index} on {name} did not switch frames"
