@@ -3,7 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export GAN_LESSONS_DATA="${GAN_LESSONS_DATA:-$(pwd)/../shared/data}"
+# data: $GAN_LESSONS_DATA if set, else the project's offline copy beside the checkout, else the
+# package's default cache folder (downloads when online)
+if [ -z "${GAN_LESSONS_DATA:-}" ] && [ -d ../shared/data ]; then
+  export GAN_LESSONS_DATA="$(cd ../shared/data && pwd)"
+fi
 export MPLBACKEND=Agg
 rm -rf _build/html  # a clean build: Sphinx keeps stale copies of changed _static files
 .venv/bin/jupyter-book build . -W -n --keep-going

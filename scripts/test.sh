@@ -4,7 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --browser
-export GAN_LESSONS_DATA="${GAN_LESSONS_DATA:-$(pwd)/../shared/data}"
+export GAN_LESSONS_REQUIRE_BOOK=1  # a missing built book or browser fails the browser tests
+# data: $GAN_LESSONS_DATA if set, else the project's offline copy beside the checkout, else the
+# package's default cache folder (downloads when online)
+if [ -z "${GAN_LESSONS_DATA:-}" ] && [ -d ../shared/data ]; then
+  export GAN_LESSONS_DATA="$(cd ../shared/data && pwd)"
+fi
 export MPLBACKEND=Agg
 echo "[test] ruff"
 .venv/bin/ruff check .
