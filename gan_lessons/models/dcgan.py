@@ -1,0 +1,147 @@
+"""DCGAN generator and discriminator (Radford, Metz & Chintala, 2016), for any image size.
+
+The generator turns ``z`` into a ``start x start`` map with one transposed convolution, then
+doubles the size with stride-2 transposed convolutions (kernel 4, padding 1) until it reaches
+``image_size``; the discriminator mirrors it with stride-2 convolutions and ends in a single
+``start x start`` convolution that gives one logit. ``start`` is 4 for power-of-two sizes
+(16, 32, 64, ...) and 7 for 28 x 28 MNIST (7 -> 14 -> 28), so no size needs cropping or padding.
+
+Following the paper: no pooling and no hidden fully connected layers; BatchNorm in both nets
+except the generator's output and the discriminator's input layer; ReLU + tanh in G, LeakyReLU
+(0.2) in D; weights drawn from N(0, 0.02). The discriminator returns logits (no sigmoid).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from gan_lessons._validate import check_float, check_int
+
+__all__ = ["DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "dcgan_start_size"]
+
+
+def dcgan_start_size(image_size: int) -> int:
+    """The smallest feature map, 4 or 7, from which stride-2 steps reach ``image_size``.
+
+    Valid sizes are ``start * 2**k`` with ``k >= 2``: 16, 32, 64, 128, ... and 28, 56, 112, ...
+    """
+    image_size = check_int(image_size, "image_size", minimum=1)
+    for start in (4, 7):
+        size = start * 4
+        while size < image_size:
+            size *= 2
+        if size == image_size:
+            return start
+    raise ValueError(
+        f"image_size must be a power of two >= 16 (16, 32, 64, ...) or 7 * 2**k >= 28 "
+        f"(28, 56, ...), got {image_size}"
+    )
+
+
+@dataclass(frozen=True)
+class DCGANConfig:
+    """Sizes of a DCGAN pair.
+
+    ``width`` is the channel count next to the image (``ngf``/``ndf`` of the PyTorch example);
+    it doubles at every halving of the spatial size, up to ``max_width``.
+    """
+
+    image_size: int = 64
+    channels: int = 3
+    latent_dim: int = 100
+    width: int = 64
+    max_width: int = 512
+    leaky_slope: float = 0.2
+
+    def __post_init__(self) -> None:
+        dcgan_start_size(self.image_size)
+        check_int(self.channels, "channels", minimum=1)
+        check_int(self.latent_dim, "latent_dim", minimum=1)
+        check_int(self.width, "width", minimum=1)
+        check_int(self.max_width, "max_width", minimum=self.width)
+        check_float(self.leaky_slope, "leaky_slope", minimum=0.0, maximum=1.0)
+
+    @property
+    def start_size(self) -> int:
+        return dcgan_start_size(self.image_size)
+
+    @property
+    def num_doublings(self) -> int:
+        """Stride-2 layers between ``start_size`` and ``image_size``."""
+        return (self.image_size // self.start_size).bit_length() - 1
+
+    def widths(self) -> list[int]:
+        """Channels of the feature maps from the image side inwards, one per doubling."""
+        return [min(self.width * 2**i, self.max_width) for i in range(self.num_doublings)]
+
+
+def init_dcgan_weights(module: nn.Module) -> None:
+    """N(0, 0.02) for (transposed) convolutions, N(1, 0.02) for BatchNorm scales, zero shifts."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.BatchNorm2d):
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """z ``(B, latent_dim)`` -> images ``(B, channels, image_size, image_size)`` in [-1, 1]."""
+
+    def __init__(self, config: DCGANConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or DCGANConfig()
+        self.latent_dim = config.latent_dim
+        widths = config.widths()[::-1]  # widest first
+        layers: list[nn.Module] = [
+            # (B, latent_dim, 1, 1) -> (B, widths[0], start, start)
+            nn.ConvTranspose2d(config.latent_dim, widths[0], config.start_size, 1, 0, bias=False),
+            nn.BatchNorm2d(widths[0]),
+            nn.ReLU(inplace=True),
+        ]
+        for c_in, c_out in itertools.pairwise(widths):
+            # each block doubles H and W: (H - 1) * 2 - 2 + 4 = 2H
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),
+                       nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+        layers += [nn.ConvTranspose2d(widths[-1], config.channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        init_dcgan_weights(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.net(z[:, :, None, None])
+
+
+class DCGANDiscriminator(nn.Module):
+    """images ``(B, channels, image_size, image_size)`` -> logits ``(B, 1)``."""
+
+    def __init__(self, config: DCGANConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or DCGANConfig()
+        widths = config.widths()
+        slope = config.leaky_slope
+        # no BatchNorm on the input layer (Radford et al.): it would normalise away the image
+        layers: list[nn.Module] = [nn.Conv2d(config.channels, widths[0], 4, 2, 1, bias=False),
+                                   nn.LeakyReLU(slope, inplace=True)]
+        for c_in, c_out in itertools.pairwise(widths):
+            # each block halves H and W: floor((H + 2 - 4) / 2) + 1 = H / 2
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False),
+                       nn.BatchNorm2d(c_out), nn.LeakyReLU(slope, inplace=True)]
+        # (B, widths[-1], start, start) -> (B, 1, 1, 1): one logit, no sigmoid
+        layers.append(nn.Conv2d(widths[-1], 1, config.start_size, 1, 0, bias=False))
+        self.net = nn.Sequential(*layers)
+        init_dcgan_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        expected = (self.config.channels, self.config.image_size, self.config.image_size)
+        if x.ndim != 4 or tuple(x.shape[1:]) != expected:
+            raise ValueError(f"x must have shape (B, {', '.join(map(str, expected))}), "
+                             f"got {tuple(x.shape)}")
+        return self.net(x).flatten(1)
