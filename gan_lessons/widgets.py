@@ -7,6 +7,10 @@ static HTML book, whose saved widget state carries the frames.
 >>> from gan_lessons.widgets import frame_scrubber
 >>> frames = [image_grid(samples, title=f"step {s}") for s, samples in snapshots]
 >>> frame_scrubber(frames, labels=[s for s, _ in snapshots])   # a VBox: slider over frames
+
+Latent explorers put a decoder or generator behind sliders, one slider per latent direction:
+:func:`latent_explorer` redraws live in Jupyter (a Python callback); :func:`static_latent_explorer`
+precomputes one frame per slider position, so it also works in the rendered book.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import html
 import io
 from collections.abc import Sequence
 
-__all__ = ["figure_to_png", "frame_scrubber"]
+__all__ = ["figure_to_png", "frame_scrubber", "latent_explorer", "static_latent_explorer"]
 
 
 SCRUBBER_CLASS = "gan-lessons-scrubber"
@@ -96,4 +100,140 @@ def frame_scrubber(frames: Sequence, labels: Sequence | None = None,
     box = widgets.VBox([widgets.HBox([slider, label_stack]), stack])
     box.add_class(SCRUBBER_CLASS)  # the book's browser tests find scrubbers by this class
     box.slider, box.stack, box.label_stack, box.links = slider, stack, label_stack, links
+    return box
+
+
+# --------------------------------------------------------------------------- latent explorers
+
+
+def images_to_png(images, nrow: int | None = None, scale: int = 4) -> bytes:
+    """Images ``(B, C, H, W)`` (or one ``(C, H, W)``) in [-1, 1] as one PNG grid, upscaled by
+    ``scale`` with nearest-neighbour so small digits stay crisp."""
+    import torch
+    from PIL import Image
+    from torchvision.utils import make_grid
+
+    from gan_lessons.data import to_image
+
+    images = images.detach().cpu()
+    if images.ndim == 3:
+        images = images[None]
+    grid = make_grid(to_image(images), nrow=nrow or images.shape[0], padding=1, pad_value=1.0)
+    array = (grid * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    picture = Image.fromarray(array.squeeze(-1) if array.shape[-1] == 1 else array)
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _latent_inputs(decoder, z0, directions, names):
+    import torch
+
+    if not callable(decoder):
+        raise TypeError(f"decoder must be callable (z (B, D) -> images), got {type(decoder).__name__}")
+    if not isinstance(z0, torch.Tensor) or z0.ndim != 1:
+        raise ValueError(f"z0 must be a 1-D tensor (D,), got {getattr(z0, 'shape', z0)!r}")
+    if directions is None:
+        directions = torch.eye(z0.shape[0], device=z0.device)[: min(4, z0.shape[0])]
+    if not isinstance(directions, torch.Tensor) or directions.ndim != 2 or directions.shape[1] != z0.shape[0]:
+        raise ValueError(f"directions must be a (K, {z0.shape[0]}) tensor, got "
+                         f"{getattr(directions, 'shape', directions)!r}")
+    if names is None:
+        names = [f"dir {i}" for i in range(directions.shape[0])]
+    if len(names) != directions.shape[0]:
+        raise ValueError(f"names must have one entry per direction ({directions.shape[0]}), got {len(names)}")
+    return z0, directions.to(z0), list(names)
+
+
+def _decode_png(decoder, z, scale):
+    import torch
+
+    with torch.no_grad():
+        return images_to_png(decoder(z[None]), scale=scale)
+
+
+def latent_explorer(decoder, z0, directions=None, names=None, *, span: float = 3.0,
+                    step: float = 0.1, scale: int = 4):
+    """Live sliders over latent directions that redraw the decoded image (needs a kernel).
+
+    Args:
+        decoder: ``z (B, D) -> images (B, C, H, W)`` in [-1, 1], e.g. ``vae.decode`` or a generator
+            (call ``.eval()`` on it first).
+        z0: ``(D,)`` the point the sliders move from.
+        directions: ``(K, D)`` one row per slider, e.g. from
+            :func:`gan_lessons.latent.principal_directions` scaled by their stds; default: the first
+            (up to 4) raw latent dimensions.
+        names: slider labels.
+        span, step: each slider runs from ``-span`` to ``span``.
+
+    Returns:
+        A ``VBox`` with attributes ``sliders`` (list of FloatSliders), ``image`` (the Image widget)
+        and ``latent()`` (the current z).
+    """
+    import ipywidgets as widgets
+
+    z0, directions, names = _latent_inputs(decoder, z0, directions, names)
+    sliders = [widgets.FloatSlider(value=0.0, min=-span, max=span, step=step, description=name,
+                                   continuous_update=True) for name in names]
+    image = widgets.Image(value=_decode_png(decoder, z0, scale), format="png")
+
+    def latent():
+        offsets = z0.new_tensor([s.value for s in sliders])
+        return z0 + offsets @ directions
+
+    def redraw(change=None):
+        image.value = _decode_png(decoder, latent(), scale)
+
+    for slider in sliders:
+        slider.observe(redraw, names="value")
+    box = widgets.HBox([widgets.VBox(sliders), image])
+    box.sliders, box.image, box.latent = sliders, image, latent
+    return box
+
+
+def static_latent_explorer(decoder, z0, directions=None, names=None, *, span: float = 3.0,
+                           positions: int = 9, scale: int = 4):
+    """Sliders over one or two latent directions whose frames are all precomputed.
+
+    Each slider position's image is decoded up front and the sliders are ``jslink``ed to nested
+    ``Stack`` widgets, so dragging works without a kernel: in the rendered book too. With two
+    directions there are ``positions ** 2`` frames (an outer Stack per first-slider position,
+    each holding an inner Stack over the second slider).
+
+    Returns:
+        A ``VBox`` (class ``gan-lessons-scrubber``) with attributes ``sliders``, ``stack`` (the
+        outer Stack), ``offsets`` (the latent offset of each position) and ``links``.
+    """
+    import ipywidgets as widgets
+    import torch
+
+    from gan_lessons._validate import check_int
+
+    z0, directions, names = _latent_inputs(decoder, z0, directions, names)
+    positions = check_int(positions, "positions", minimum=2)
+    if directions.shape[0] not in (1, 2):
+        raise ValueError(f"directions must have 1 or 2 rows for a static explorer, got {directions.shape[0]}")
+    offsets = torch.linspace(-span, span, positions).tolist()
+    sliders = [widgets.SelectionSlider(options=[(f"{t:+.2f}", i) for i, t in enumerate(offsets)],
+                                       value=positions // 2, description=name, continuous_update=True)
+               for name in names]
+    links = []
+
+    def frames_along(z_base, direction, link_to):
+        frames = [widgets.Image(value=_decode_png(decoder, z_base + t * direction, scale), format="png")
+                  for t in offsets]
+        stack = widgets.Stack(frames, selected_index=positions // 2)
+        links.append(widgets.jslink((link_to, "index"), (stack, "selected_index")))
+        return stack
+
+    if directions.shape[0] == 1:
+        stack = frames_along(z0, directions[0], sliders[0])
+    else:
+        inner = [frames_along(z0 + t * directions[0], directions[1], sliders[1]) for t in offsets]
+        stack = widgets.Stack(inner, selected_index=positions // 2)
+        links.append(widgets.jslink((sliders[0], "index"), (stack, "selected_index")))
+    box = widgets.VBox([*sliders, stack])
+    box.add_class(SCRUBBER_CLASS)
+    box.sliders, box.stack, box.offsets, box.links = sliders, stack, offsets, links
     return box

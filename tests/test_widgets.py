@@ -82,3 +82,74 @@ def test_figure_to_png():
     png = figure_to_png(fig, dpi=50)
     assert png.startswith(b"\x89PNG")
     assert not plt.fignum_exists(fig.number)
+
+
+# --------------------------------------------------------------------------- latent explorers
+
+
+def _decoder():
+    import torch
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 64), torch.nn.Tanh(), torch.nn.Unflatten(1, (1, 8, 8)))
+    return net.eval()
+
+
+def test_live_explorer_redraws_when_a_slider_moves():
+    import torch
+
+    from gan_lessons.widgets import latent_explorer
+
+    box = latent_explorer(_decoder(), torch.zeros(3), names=["a", "b", "c"])
+    assert [s.description for s in box.sliders] == ["a", "b", "c"]
+    before = box.image.value
+    assert before[:4] == b"\x89PNG"
+    box.sliders[1].value = 2.0
+    assert box.image.value != before
+    assert torch.allclose(box.latent(), torch.tensor([0.0, 2.0, 0.0]))
+    box.sliders[1].value = 0.0
+    assert box.image.value == before  # same latent, same picture
+
+
+def test_static_explorer_has_one_frame_per_position_and_links():
+    import torch
+
+    from gan_lessons.widgets import static_latent_explorer
+
+    box = static_latent_explorer(_decoder(), torch.zeros(3), torch.eye(3)[:1], positions=5)
+    assert len(box.stack.children) == 5
+    assert all(isinstance(f, widgets.Image) for f in box.stack.children)
+    assert len({f.value for f in box.stack.children}) == 5  # every position decodes differently
+    (link,) = box.links
+    assert (link.source[0], link.source[1]) == (box.sliders[0], "index")
+    assert (link.target[0], link.target[1]) == (box.stack, "selected_index")
+    assert box.stack.selected_index == box.sliders[0].index == 2
+    assert "gan-lessons-scrubber" in box._dom_classes
+
+
+def test_static_explorer_two_directions_nests_stacks():
+    import torch
+
+    from gan_lessons.widgets import static_latent_explorer
+
+    box = static_latent_explorer(_decoder(), torch.zeros(3), torch.eye(3)[:2], positions=3)
+    assert len(box.stack.children) == 3
+    assert all(len(inner.children) == 3 for inner in box.stack.children)
+    assert len(box.links) == 4  # outer stack + one inner stack per first-slider position
+
+
+def test_explorers_refuse_bad_input():
+    import torch
+
+    from gan_lessons.widgets import latent_explorer, static_latent_explorer
+
+    with pytest.raises(TypeError, match="decoder"):
+        latent_explorer("nope", torch.zeros(3))
+    with pytest.raises(ValueError, match="z0"):
+        latent_explorer(_decoder(), torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="directions"):
+        latent_explorer(_decoder(), torch.zeros(3), torch.eye(2))
+    with pytest.raises(ValueError, match="directions"):
+        static_latent_explorer(_decoder(), torch.zeros(3), torch.eye(3))
+    with pytest.raises(ValueError, match="names"):
+        latent_explorer(_decoder(), torch.zeros(3), torch.eye(3), names=["x"])
