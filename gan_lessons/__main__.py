@@ -1,0 +1,310 @@
+"""Command line: ``python -m gan_lessons train ...`` and ``python -m gan_lessons sample ...``.
+
+    python -m gan_lessons train --model mlp --data mnist --steps 3000 --out runs/mlp_mnist.pt
+    python -m gan_lessons train --data ring --steps 2000 --out runs/mlp_ring.pt
+    python -m gan_lessons sample --checkpoint runs/mlp_mnist.pt --num 64 --out samples.png
+
+Every checkpoint records the command that produced it (``load_checkpoint(p)["meta"]["command"]``),
+so a figure in the book can say exactly how to reproduce its weights. Parsing is kept apart from
+the work: :func:`train_command` and :func:`sample_command` are plain functions. A bad argument
+or missing data prints one line and exits with status 2; a diverged run exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+__all__ = ["MODELS", "build_parser", "main", "sample_command", "train_command"]
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _build_mlp(data_shape: tuple[int, ...], latent_dim: int | None):
+    """``(generator, discriminator)``: the article's MLP for images, the toy MLP for points."""
+    from .models import MLPGANConfig, build_gan
+
+    if data_shape == (2,):
+        config = MLPGANConfig.toy(latent_dim=latent_dim or 2)
+    else:
+        config = MLPGANConfig(latent_dim=latent_dim or 100, data_shape=data_shape)
+    return build_gan("mlp", config)
+
+
+MODELS: dict[str, Callable] = {"mlp": _build_mlp}
+"""``--model`` choices: ``name -> build(data_shape, latent_dim) -> (generator, discriminator)``."""
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _load_data(data: str, *, data_root: str | None, limit: int | None, image_size: int | None,
+               seed: int):
+    """A toy set's points ``(N, 2)``, or an image data set (decoded into memory when limited)."""
+    from .data import (
+        DATASETS,
+        TOY_DATASETS,
+        TensorImageDataset,
+        as_tensor_dataset,
+        load_dataset,
+        toy_dataset,
+    )
+
+    if data.lower() in TOY_DATASETS:
+        return toy_dataset(data.lower(), n=limit or 10_000, seed=seed)
+    if data.lower() not in DATASETS and not Path(data).expanduser().is_dir():
+        raise ValueError(f"--data must be one of {', '.join(TOY_DATASETS + DATASETS)} or a "
+                         f"folder of images, got {data!r}")
+    dataset = load_dataset(data, root=data_root, image_size=image_size)
+    if limit is not None or isinstance(dataset, TensorImageDataset):
+        dataset = as_tensor_dataset(dataset, limit, progress=False, seed=seed)
+    return dataset
+
+
+def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, steps: int = 3000,
+                  batch_size: int = 64, lr: float = 2e-4, d_steps: int = 1,
+                  generator_loss: str = "non_saturating", seed: int = 0,
+                  latent_dim: int | None = None, data_root: str | None = None,
+                  limit: int | None = None, image_size: int | None = None,
+                  device: str | None = None, checkpoint_every: int = 0, resume: bool = False,
+                  amp: bool = False, workers: int = 0, progress: bool = True,
+                  command: str | None = None):
+    """Train ``model`` on ``data`` and save the checkpoint at ``out``; returns the TrainResult.
+
+    ``data`` is a toy set (``ring``, ``grid``, ``moons``, ``spiral``), ``mnist``, ``cifar10`` or a
+    folder of images; ``limit`` keeps that many samples (toy sets: draws that many points, default
+    10000). The models are built from the data's sample shape after seeding with ``seed``.
+    """
+    from .device import seed_everything
+    from .train import GANTrainConfig, _sample_shape, train_gan
+
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {tuple(MODELS)}, got {model!r}")
+    config = GANTrainConfig(num_steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr,
+                            d_steps=d_steps, generator_loss=generator_loss, seed=seed,
+                            checkpoint_every=checkpoint_every, amp=amp, num_workers=workers)
+    dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
+                         seed=seed)
+    seed_everything(seed)
+    generator, discriminator = MODELS[model](_sample_shape(dataset), latent_dim)
+    return train_gan(generator, discriminator, dataset, config, device=device,
+                     checkpoint_path=out, resume=resume, progress=progress, command=command)
+
+
+def _scatter_png(points, title: str):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.scatter(points[:, 0], points[:, 1], s=4, alpha=0.5, color="tab:orange")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(title)
+    return fig
+
+
+def sample_command(*, checkpoint: str | os.PathLike, out: str | os.PathLike = "samples.png",
+                   num: int = 64, seed: int = 0, nrow: int | None = None,
+                   device: str | None = None) -> Path:
+    """Draw ``num`` samples from the generator in ``checkpoint`` and save them as a PNG.
+
+    Images ``(C, H, W)`` become one grid (``nrow`` per row, default about square); 2-D points
+    become a scatter plot. ``z`` comes from its own generator seeded with ``seed``. The PNG is
+    written atomically; returns its path.
+    """
+    import torch
+
+    from ._validate import check_int
+    from .checkpoints import atomic_write, load_models
+    from .device import get_device
+
+    num = check_int(num, "num", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    device = get_device(device)
+    models = load_models(checkpoint, device=device)
+    if "generator" not in models:
+        raise ValueError(f"{checkpoint} holds no model named 'generator' (it has "
+                         f"{sorted(models)})")
+    generator = models["generator"]
+    z = torch.randn(num, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        samples = generator(z.to(device)).float().cpu()  # (num, *data_shape)
+    if samples.ndim == 4:
+        from .plotting import image_grid
+
+        nrow = check_int(nrow, "nrow", minimum=1) if nrow is not None else math.ceil(
+            math.sqrt(num))
+        fig = image_grid(samples, nrow=nrow)
+    elif samples.shape[1:] == (2,):
+        fig = _scatter_png(samples.numpy(), f"{num} samples")
+    else:
+        raise ValueError(f"cannot draw samples of shape {tuple(samples.shape[1:])}: expected "
+                         "images (C, H, W) or 2-D points")
+    with atomic_write(out) as f:
+        fig.savefig(f, format="png")
+    return Path(out)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block) and exit with status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else _positive_int(text)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m gan_lessons`` argument parser (subcommands ``train`` and ``sample``)."""
+    from .losses import GENERATOR_LOSSES
+
+    parser = _Parser(prog="python -m gan_lessons",
+                     description="Train the book's GANs and draw samples from checkpoints.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample}")
+
+    train = sub.add_parser("train", help="train a GAN and save a checkpoint",
+                           description="Train a GAN; the checkpoint records this command.")
+    train.add_argument("--model", choices=tuple(MODELS), default="mlp", help="model family")
+    train.add_argument("--data", required=True, metavar="NAME|DIR",
+                       help="ring, grid, moons, spiral (2-D toy sets), mnist, cifar10, "
+                            "or a folder of images")
+    train.add_argument("--out", metavar="PATH", help="checkpoint path (default runs/<model>_<data>.pt)")
+    train.add_argument("--steps", type=_positive_int, default=3000, metavar="N",
+                       help="generator updates (default 3000)")
+    train.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
+                       help="samples per mini-batch (default 64)")
+    train.add_argument("--lr", type=_positive_float, default=2e-4, metavar="LR",
+                       help="Adam learning rate of both networks (default 2e-4)")
+    train.add_argument("--d-steps", type=_positive_int, default=1, metavar="K",
+                       help="discriminator updates per generator update (default 1)")
+    train.add_argument("--generator-loss", choices=tuple(GENERATOR_LOSSES),
+                       default="non_saturating", help="default non_saturating")
+    train.add_argument("--latent-dim", type=_positive_int, metavar="N",
+                       help="length of z (default 100 for images, 2 for toy sets)")
+    train.add_argument("--seed", type=_nonnegative_int, default=0, metavar="N",
+                       help="seeds the models, the data order and the noise (default 0)")
+    train.add_argument("--data-root", metavar="DIR", help="folder holding the data sets (default "
+                                           "$GAN_LESSONS_DATA, then ~/.cache/gan_lessons/data)")
+    train.add_argument("--limit", type=_positive_int, metavar="N",
+                       help="use only this many training samples (toy sets: draw this many)")
+    train.add_argument("--image-size", type=_positive_int, metavar="PX", help="resize images to this size")
+    train.add_argument("--device", metavar="DEV", help="cpu, cuda, mps (default: the best available)")
+    train.add_argument("--checkpoint-every", type=_nonnegative_int, default=0, metavar="N",
+                       help="also save every N steps (default: only at the end)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from --out if it exists")
+    train.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    train.add_argument("--workers", type=_nonnegative_int, default=0, metavar="N",
+                       help="DataLoader workers for image folders (default 0)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sample = sub.add_parser("sample", help="draw samples from a checkpoint into a PNG",
+                            description="Draw samples from a checkpoint's generator.")
+    sample.add_argument("--checkpoint", required=True, metavar="PATH", help="a checkpoint written by train")
+    sample.add_argument("--num", type=_positive_int, default=64, metavar="N",
+                        help="number of samples (default 64)")
+    sample.add_argument("--out", default="samples.png", metavar="PNG", help="PNG to write (default samples.png)")
+    sample.add_argument("--seed", type=_nonnegative_int, default=0, metavar="N",
+                        help="seed of z (default 0)")
+    sample.add_argument("--nrow", type=_positive_int, metavar="N", help="images per row (default ~sqrt(num))")
+    sample.add_argument("--device", metavar="DEV", help="cpu, cuda, mps (default: the best available)")
+    return parser
+
+
+def _device_problem(name: str) -> str | None:
+    """Why ``--device name`` cannot be used here, or None."""
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        return f"--device must be cpu, cuda, cuda:N or mps, got {name!r}"
+    if device.type == "cuda" and not torch.cuda.is_available():
+        return f"--device {name}: no CUDA GPU is available on this machine"
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        return f"--device {name}: Apple MPS is not available on this machine"
+    if device.type not in ("cpu", "cuda", "mps"):
+        return f"--device must be cpu, cuda, cuda:N or mps, got {name!r}"
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return text or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # never open a window from the command line
+    prog = f"python -m gan_lessons {args.command}"
+    if args.device is not None:
+        problem = _device_problem(args.device)
+        if problem:
+            print(f"{prog}: error: {problem}", file=sys.stderr)
+            return 2
+    from .train import TrainingDivergedError
+
+    try:
+        if args.command == "train":
+            out = args.out or os.path.join("runs", f"{args.model}_{Path(args.data).name}.pt")
+            result = train_command(
+                model=args.model, data=args.data, out=out, steps=args.steps,
+                batch_size=args.batch_size, lr=args.lr, d_steps=args.d_steps,
+                generator_loss=args.generator_loss, seed=args.seed, latent_dim=args.latent_dim,
+                data_root=args.data_root, limit=args.limit, image_size=args.image_size,
+                device=args.device, checkpoint_every=args.checkpoint_every, resume=args.resume,
+                amp=args.amp, workers=args.workers, progress=not args.quiet,
+                command="python -m gan_lessons " + shlex.join(argv))
+            last = {k: v[-1] for k, v in result.history.items() if k != "step" and v}
+            losses = ", ".join(f"{k} {v:.3f}" for k, v in last.items())
+            print(f"saved {out} (step {result.step}{', ' + losses if losses else ''})")
+        else:
+            out = sample_command(checkpoint=args.checkpoint, out=args.out, num=args.num,
+                                 seed=args.seed, nrow=args.nrow, device=args.device)
+            print(f"saved {out}")
+    except TrainingDivergedError as exc:
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,852 @@
+"""The one training engine of the book: a generic loop, and the GAN step built on it.
+
+:func:`fit` runs any *step function* for ``config.num_steps`` steps and takes care of everything
+around it: device, seeding, endless random mini-batches, a progress bar with live losses, the
+per-step history, snapshots, a callback for live plots, atomic checkpoints, exact resuming, and
+a guard that stops with :class:`TrainingDivergedError` when a loss stops being finite.
+
+A step function has the signature ``step_fn(batches, step) -> dict[str, Tensor]``: it draws
+the mini-batches it needs with ``next(batches)``, updates its models, and returns its metrics as
+0-dim tensors (kept on the device; :func:`fit` converts them in chunks, so that a GPU is not
+synchronised on every step). Keys starting with ``"loss"`` are checked for NaN/Inf. A step
+function may also have ``state_dict()``/``load_state_dict()`` (e.g. loss scalers); that state
+goes into checkpoints.
+
+:class:`GANStep` is the step of a GAN (``d_steps`` discriminator updates, then one generator
+update), and :func:`train_gan` wires it up with Adam optimizers from a :class:`GANTrainConfig`.
+Other chapters write their own step (an autoencoder's, WGAN-GP's) and call :func:`fit`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from ._validate import check_choice, check_float, check_int
+from .checkpoints import load_checkpoint, save_checkpoint
+from .device import get_device
+from .losses import GENERATOR_LOSSES, discriminator_loss, get_generator_loss
+from .models import describe_model
+
+__all__ = [
+    "BatchStream",
+    "GANStep",
+    "GANTrainConfig",
+    "MixedPrecision",
+    "TrainConfig",
+    "TrainResult",
+    "TrainState",
+    "TrainingDivergedError",
+    "fit",
+    "train_gan",
+]
+
+StepFn = Callable[[Iterator[torch.Tensor], int], Mapping[str, torch.Tensor]]
+
+
+# --------------------------------------------------------------------------- configs
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """Settings of the training loop shared by every model family (keyword-only).
+
+    Attributes:
+        num_steps: train until this many steps are done (a resumed run continues to it).
+        batch_size: samples per mini-batch.
+        seed: seeds torch's global generators at the start of training and the order in which
+            the data is visited.
+        snapshot_every: take a snapshot at step 0, every ``snapshot_every`` steps and at the end;
+            ``None`` (default): about ten snapshots, ``max(1, num_steps // 10)``; ``0``: none.
+        num_snapshot_samples: how many samples a snapshot holds.
+        checkpoint_every: with a checkpoint path, also save every this many steps; ``0``: only
+            at the end.
+        amp: mixed precision on CUDA (bfloat16 where supported, else float16 with loss
+            scaling); ignored with a warning on other devices.
+        channels_last: use the channels-last memory format for 4-D data and models (faster
+            convolutions on recent GPUs).
+        num_workers: ``DataLoader`` worker processes for data given as a general ``Dataset``
+            (in-memory tensors need none).
+    """
+
+    num_steps: int
+    batch_size: int = 64
+    seed: int = 0
+    snapshot_every: int | None = None
+    num_snapshot_samples: int = 64
+    checkpoint_every: int = 0
+    amp: bool = False
+    channels_last: bool = False
+    num_workers: int = 0
+
+    #: Fields that may differ between a checkpoint and the config that resumes from it.
+    RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset(
+        {"num_steps", "snapshot_every", "checkpoint_every", "num_workers"})
+
+    def __post_init__(self) -> None:
+        check_int(self.num_steps, "num_steps", minimum=0)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.seed, "seed", minimum=0)
+        if self.snapshot_every is not None:
+            check_int(self.snapshot_every, "snapshot_every", minimum=0)
+        check_int(self.num_snapshot_samples, "num_snapshot_samples", minimum=1)
+        check_int(self.checkpoint_every, "checkpoint_every", minimum=0)
+        _check_bool(self.amp, "amp")
+        _check_bool(self.channels_last, "channels_last")
+        check_int(self.num_workers, "num_workers", minimum=0)
+
+    @property
+    def snapshot_interval(self) -> int:
+        """``snapshot_every`` with ``None`` resolved (0 means no snapshots)."""
+        if self.snapshot_every is None:
+            return max(1, self.num_steps // 10)
+        return self.snapshot_every
+
+
+@dataclass(frozen=True, kw_only=True)
+class GANTrainConfig(TrainConfig):
+    """How to train a GAN with :func:`train_gan` (keyword-only; see :class:`TrainConfig` too).
+
+    Attributes:
+        lr_g: Adam learning rate of the generator.
+        lr_d: Adam learning rate of the discriminator.
+        betas: Adam's ``(beta1, beta2)``; ``beta1 = 0.5`` as in Radford et al. (2016).
+        d_steps: discriminator updates per generator update (a "step" is one generator update).
+        generator_loss: ``"non_saturating"`` (default) or ``"minimax"``, see
+            :mod:`gan_lessons.losses`.
+
+    >>> GANTrainConfig(num_steps=3000, generator_loss="minimax").lr_d
+    0.0002
+    """
+
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    d_steps: int = 1
+    generator_loss: str = "non_saturating"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_float(self.lr_g, "lr_g", 0.0, exclusive_minimum=True)
+        check_float(self.lr_d, "lr_d", 0.0, exclusive_minimum=True)
+        if not isinstance(self.betas, tuple | list) or len(self.betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {self.betas!r}")
+        betas = tuple(check_float(b, f"betas[{i}]", 0.0) for i, b in enumerate(self.betas))
+        if max(betas) >= 1.0:
+            raise ValueError(f"betas must lie in [0, 1), got {betas}")
+        object.__setattr__(self, "betas", betas)
+        check_int(self.d_steps, "d_steps", minimum=1)
+        check_choice(self.generator_loss, "generator_loss", GENERATOR_LOSSES)
+
+
+# --------------------------------------------------------------------------- results
+
+
+class TrainingDivergedError(RuntimeError):
+    """A loss became NaN or infinite. ``step``, ``loss`` (its name) and ``value`` say where;
+    ``history`` holds every step up to and including the bad one. No checkpoint was written
+    after the last step whose losses were all finite."""
+
+    def __init__(self, step: int, loss: str, value: float, history: dict[str, list],
+                 checkpoint_path: Path | None = None) -> None:
+        self.step, self.loss, self.value, self.history = step, loss, value, history
+        kept = (f"; {checkpoint_path} still holds the last good checkpoint"
+                if checkpoint_path is not None and checkpoint_path.exists() else "")
+        super().__init__(f"training diverged at step {step}: {loss} = {value} is not finite"
+                         f"{kept}. Try smaller learning rates.")
+
+
+@dataclass(eq=False)
+class TrainState:
+    """What a callback sees: a live view of the training run (do not modify it)."""
+
+    step: int
+    num_steps: int
+    config: TrainConfig
+    models: dict[str, nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]
+    history: dict[str, list]
+    snapshots: list[tuple[int, torch.Tensor]]
+
+    @property
+    def generator(self) -> nn.Module | None:
+        return self.models.get("generator")
+
+    @property
+    def discriminator(self) -> nn.Module | None:
+        return self.models.get("discriminator")
+
+
+@dataclass(eq=False)
+class TrainResult:
+    """What :func:`fit` and :func:`train_gan` return.
+
+    Attributes:
+        history: per-step metrics, a dict of equally long lists: ``"step"`` and, for a GAN,
+            ``"loss_d"``, ``"loss_g"``, ``"d_real"`` (mean ``sigmoid(D(x))``) and ``"d_fake"``
+            (mean ``sigmoid(D(G(z)))``), as Python floats.
+        snapshots: ``(step, samples)`` pairs; for a GAN ``samples = generator(z_fixed)`` of
+            shape ``(num_snapshot_samples, *data_shape)`` on the CPU, for one fixed ``z``.
+        models, optimizers: by name (``"generator"``, ``"discriminator"``).
+        step: the last completed step.
+        stopped_early: the callback asked to stop before ``num_steps``.
+        checkpoint_path: where the final checkpoint was written, if anywhere.
+    """
+
+    history: dict[str, list] = field(repr=False)
+    snapshots: list[tuple[int, torch.Tensor]] = field(repr=False)
+    models: dict[str, nn.Module] = field(repr=False)
+    optimizers: dict[str, torch.optim.Optimizer] = field(repr=False)
+    step: int = 0
+    stopped_early: bool = False
+    checkpoint_path: Path | None = None
+
+    @property
+    def generator(self) -> nn.Module | None:
+        return self.models.get("generator")
+
+    @property
+    def discriminator(self) -> nn.Module | None:
+        return self.models.get("discriminator")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The visiting order of epoch ``epoch``: a function of ``(seed, epoch)`` alone."""
+    g = torch.Generator().manual_seed((seed * 0x9E3779B1 + epoch) % (2**63))
+    return torch.randperm(n, generator=g)
+
+
+class _IndexBatches:
+    """Endless lists of indices, epoch by epoch without replacement (``drop_last``), starting
+    at batch ``start``; a ``batch_sampler`` for ``DataLoader``."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, start: int) -> None:
+        self.n, self.batch_size, self.seed, self.start = n, batch_size, seed, start
+
+    def __iter__(self) -> Iterator[list[int]]:
+        per_epoch = self.n // self.batch_size
+        epoch, pos = divmod(self.start, per_epoch)
+        while True:
+            perm = _epoch_permutation(self.n, self.seed, epoch).tolist()
+            for b in range(pos, per_epoch):
+                yield perm[b * self.batch_size:(b + 1) * self.batch_size]
+            epoch, pos = epoch + 1, 0
+
+
+def _first_tensor(item, name: str = "data") -> torch.Tensor:
+    if isinstance(item, list | tuple) and item:
+        item = item[0]  # (image, label) -> image
+    if not isinstance(item, torch.Tensor):
+        raise TypeError(f"{name} must yield tensors or (tensor, label) pairs, got "
+                        f"{type(item).__name__}")
+    return item
+
+
+def _in_memory(data) -> torch.Tensor | None:
+    """The whole data set as one tensor, if it is one (tensor, TensorImageDataset, ...)."""
+    if isinstance(data, torch.Tensor):
+        return data
+    if isinstance(data, TensorDataset):
+        return data.tensors[0]
+    images = getattr(data, "images", None)  # gan_lessons.data.TensorImageDataset
+    if isinstance(data, Dataset) and isinstance(images, torch.Tensor) and len(images) == len(data):
+        return images
+    return None
+
+
+class BatchStream:
+    """Endless random mini-batches of ``data`` on ``device``, shaped ``(batch_size, *sample)``.
+
+    The data is visited epoch by epoch in a random order without replacement; a last partial
+    batch is dropped. The order of epoch ``e`` depends only on ``(seed, e)``, so the stream from
+    any batch on is reproducible from ``consumed`` (the number of batches drawn so far), which
+    is all a checkpoint stores to resume it exactly.
+
+    Args:
+        data: a floating tensor ``(N, ...)`` (e.g. 2-D points ``(N, 2)``), a dataset holding its
+            samples in one tensor (``TensorImageDataset.images``, ``TensorDataset``), or any
+            ``Dataset`` of tensors or ``(tensor, label)`` pairs. In-memory tensors are moved to
+            ``device`` once and batches are gathered there (no ``DataLoader``); other datasets go
+            through a ``DataLoader``.
+        batch_size: samples per batch; at most ``N``.
+        device: where batches live; ``None``: :func:`~gan_lessons.device.get_device`.
+        seed: seeds the visiting order.
+        start: batches to skip (continue a stream after ``start`` batches).
+        num_workers: ``DataLoader`` workers (general datasets only).
+        dtype: floating dtype of the batches (default float32).
+        channels_last: return 4-D batches in the channels-last memory format.
+    """
+
+    def __init__(self, data, batch_size: int, *, device: str | torch.device | None = None,
+                 seed: int = 0, start: int = 0, num_workers: int = 0,
+                 dtype: torch.dtype = torch.float32, channels_last: bool = False) -> None:
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
+        self.seed = check_int(seed, "seed", minimum=0)
+        self.consumed = check_int(start, "start", minimum=0)
+        self.device = get_device(device) if device is None else torch.device(device)
+        self.channels_last = channels_last
+        tensor = _in_memory(data)
+        if tensor is not None:
+            if not tensor.is_floating_point():
+                raise TypeError(f"data must hold floating-point samples (e.g. images in [-1, 1]),"
+                                f" got dtype {tensor.dtype}")
+            if tensor.ndim < 2:
+                raise ValueError(f"data must have shape (N, ...) with a sample dimension, got "
+                                 f"{tuple(tensor.shape)}; use x[:, None] for 1-D samples")
+            self.num_samples = len(tensor)
+            self.sample_shape = tuple(tensor.shape[1:])
+            self._tensor = tensor.to(self.device, dtype)
+            self._dataset = None
+        elif isinstance(data, Dataset):
+            self.num_samples = len(data)  # type: ignore[arg-type]
+            self._tensor = None
+            self._dataset = data
+            self.sample_shape = tuple(_first_tensor(data[0]).shape) if self.num_samples else ()
+            self._dtype, self._num_workers = dtype, check_int(num_workers, "num_workers", 0)
+        else:
+            raise TypeError("data must be a tensor (N, ...), a TensorImageDataset or a torch "
+                            f"Dataset, got {type(data).__name__}")
+        if self.num_samples < self.batch_size:
+            raise ValueError(f"batch_size must be at most the number of samples "
+                             f"({self.num_samples}), got {self.batch_size}")
+        self._iter: Iterator[torch.Tensor] | None = None
+
+    def _tensor_batches(self) -> Iterator[torch.Tensor]:
+        per_epoch = self.num_samples // self.batch_size
+        epoch, pos = divmod(self.consumed, per_epoch)
+        while True:  # one small host-to-device copy per epoch, none per batch
+            perm = _epoch_permutation(self.num_samples, self.seed, epoch).to(self.device)
+            for b in range(pos, per_epoch):
+                yield self._tensor[perm[b * self.batch_size:(b + 1) * self.batch_size]]
+            epoch, pos = epoch + 1, 0
+
+    def _loader_batches(self) -> Iterator[torch.Tensor]:
+        loader = DataLoader(
+            self._dataset, batch_sampler=_IndexBatches(self.num_samples, self.batch_size,
+                                                       self.seed, self.consumed),
+            num_workers=self._num_workers, pin_memory=self.device.type == "cuda",
+            # its own generator, so creating the loader does not draw from torch's global one
+            generator=torch.Generator().manual_seed(self.seed),
+            persistent_workers=self._num_workers > 0)
+        for batch in loader:
+            yield _first_tensor(batch).to(self.device, self._dtype, non_blocking=True)
+
+    def __iter__(self) -> BatchStream:
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        if self._iter is None:
+            self._iter = (self._tensor_batches() if self._tensor is not None
+                          else self._loader_batches())
+        batch = next(self._iter)
+        self.consumed += 1
+        if self.channels_last and batch.ndim == 4:
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return batch
+
+
+# --------------------------------------------------------------------------- precision
+
+
+class MixedPrecision:
+    """Autocast and loss scaling for one device; a no-op unless ``enabled`` on CUDA.
+
+    Uses bfloat16 where the GPU supports it (no loss scaling needed), else float16 with one
+    ``GradScaler`` per optimizer name. A step function writes::
+
+        with precision.autocast():
+            loss = ...
+        optimizer.zero_grad(set_to_none=True)
+        precision.backward_step(loss, optimizer, "discriminator")
+    """
+
+    def __init__(self, device: str | torch.device, enabled: bool = False) -> None:
+        device = torch.device(device)
+        self.enabled = _check_bool(enabled, "enabled") and device.type == "cuda"
+        if enabled and not self.enabled:
+            warnings.warn(f"amp=True needs a CUDA device; training on {device} in float32",
+                          stacklevel=3)
+        self.dtype = (torch.bfloat16 if self.enabled and torch.cuda.is_bf16_supported()
+                      else torch.float16)
+        self._scalers: dict[str, torch.amp.GradScaler] = {}
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """A context in which forward passes run in reduced precision (if enabled)."""
+        if not self.enabled:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self.dtype)
+
+    def _scaler(self, name: str) -> torch.amp.GradScaler | None:
+        if not (self.enabled and self.dtype == torch.float16):
+            return None
+        if name not in self._scalers:
+            self._scalers[name] = torch.amp.GradScaler("cuda")
+        return self._scalers[name]
+
+    def backward_step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer,
+                      name: str) -> None:
+        """``loss.backward()`` then ``optimizer.step()``, with loss scaling under float16."""
+        scaler = self._scaler(name)
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {name: s.state_dict() for name, s in self._scalers.items()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        for name, s in state.items():
+            scaler = self._scaler(name)
+            if scaler is not None:
+                scaler.load_state_dict(s)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def _restore_rng(rng: Mapping[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(rng["torch"])
+    if device.type == "cuda" and rng.get("cuda"):
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    if device.type == "mps" and rng.get("mps") is not None:
+        torch.mps.set_rng_state(rng["mps"])
+
+
+def _capture_rng(device: torch.device, batches: BatchStream) -> dict[str, Any]:
+    rng: dict[str, Any] = {"torch": torch.get_rng_state(), "batches_consumed": batches.consumed}
+    if device.type == "cuda":
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    if device.type == "mps":
+        rng["mps"] = torch.mps.get_rng_state()
+    return rng
+
+
+def _check_resumable(stored: Mapping[str, Any] | None, stored_class: str | None,
+                     config: TrainConfig, path: Path) -> None:
+    if stored_class is not None and stored_class != type(config).__name__:
+        raise ValueError(f"cannot resume from {path}: it was trained with a {stored_class}, "
+                         f"not a {type(config).__name__}")
+    if stored is None:
+        return
+    current = asdict(config)
+    changed = sorted(k for k in current.keys() & stored.keys()
+                     if k not in config.RESUMABLE_CHANGES
+                     and _plain(current[k]) != _plain(stored[k]))
+    if changed:
+        details = ", ".join(f"{k}: {stored[k]!r} -> {current[k]!r}" for k in changed)
+        raise ValueError(f"cannot resume from {path} exactly: the config differs in {details}. "
+                         f"Only {sorted(config.RESUMABLE_CHANGES)} may change; start a new "
+                         "checkpoint path to train with other settings")
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple | list) else value
+
+
+def _load_models(payload: Mapping[str, Any], models: Mapping[str, nn.Module], path: Path) -> None:
+    for name, model in models.items():
+        entry = payload["models"].get(name)
+        if entry is None:
+            raise ValueError(f"cannot resume from {path}: it has no model named {name!r} "
+                             f"(it has {sorted(payload['models'])})")
+        mine = describe_model(model)
+        if mine is not None and entry.get("family") is not None and (
+                mine["family"], mine["config"]) != (entry["family"], entry["config"]):
+            raise ValueError(f"cannot resume from {path}: its {name} is a {entry['family']!r} "
+                             f"model with config {entry['config']}, but the {name} passed is a "
+                             f"{mine['family']!r} model with config {mine['config']}")
+        try:
+            model.load_state_dict(entry["state_dict"])
+        except RuntimeError as exc:
+            raise ValueError(f"cannot resume from {path}: the weights of {name!r} do not fit "
+                             f"the model passed: {exc}") from None
+
+
+def _history_append(history: dict[str, list], pending: list[tuple[int, Mapping]]) -> None:
+    """Move pending per-step metrics (device tensors) into ``history`` with one transfer."""
+    if not pending:
+        return
+    keys = list(pending[0][1])
+    history.setdefault("step", []).extend(step for step, _ in pending)
+    values = [[m[k] for k in keys] for _, m in pending]
+    if all(isinstance(v, torch.Tensor) for row in values for v in row):
+        table = torch.stack([torch.stack([v.detach().float().reshape(()) for v in row])
+                             for row in values]).cpu().tolist()  # (n, K): the one sync
+    else:
+        table = [[float(v) for v in row] for row in values]
+    for j, key in enumerate(keys):
+        history.setdefault(key, []).extend(row[j] for row in table)
+    pending.clear()
+
+
+def _first_non_finite(history: dict[str, list], start: int) -> tuple[int, str, float] | None:
+    loss_keys = [k for k in history if k.startswith("loss")]
+    for i in range(start, len(history["step"])):
+        for key in loss_keys:
+            value = history[key][i]
+            if not math.isfinite(value):
+                return history["step"][i], key, value
+    return None
+
+
+def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
+        optimizers: Mapping[str, torch.optim.Optimizer], data, config: TrainConfig, *,
+        device: str | torch.device | None = None,
+        checkpoint_path: str | os.PathLike | None = None, resume: bool = False,
+        snapshot_fn: Callable[[], torch.Tensor] | None = None,
+        callback: Callable[[TrainState], Any] | None = None, callback_every: int = 100,
+        progress: bool = True, desc: str = "training", command: str | None = None,
+        log_every: int = 10) -> TrainResult:
+    """Run ``step_fn`` until ``config.num_steps`` steps are done; the loop of every chapter.
+
+    Args:
+        step_fn: ``step_fn(batches, step) -> {name: 0-dim tensor}``, see the module docstring.
+        models: the models ``step_fn`` trains, by name; moved to ``device``, saved in
+            checkpoints under these names.
+        optimizers: their optimizers, by name (saved and restored with the checkpoint).
+        data: the training data, see :class:`BatchStream`.
+        config: a :class:`TrainConfig` (or subclass) giving ``num_steps``, ``batch_size``,
+            ``seed``, snapshot and checkpoint intervals.
+        device: ``None``: :func:`~gan_lessons.device.get_device` (resolved now).
+        checkpoint_path: if given, save a checkpoint there at the end (and every
+            ``config.checkpoint_every`` steps).
+        resume: continue from ``checkpoint_path`` if that file exists: models, optimizers,
+            history, snapshots, random generators and the data order are restored, so the run
+            continues exactly as if it had never stopped. A checkpoint already at ``num_steps``
+            just returns its state (re-running a notebook cell does not retrain).
+        snapshot_fn: called without arguments in eval mode under ``torch.no_grad()``; its
+            result is stored on the CPU with the step, at step 0, every
+            ``config.snapshot_interval`` steps and at the end.
+        callback: ``callback(state: TrainState)`` every ``callback_every`` steps (and after the
+            last); it may draw a live plot. Returning ``True`` stops training (the checkpoint
+            is still saved).
+        progress: show a ``tqdm`` progress bar with the latest metrics.
+        desc: the progress bar's label.
+        command: the command line recorded in checkpoints (default ``sys.argv``).
+        log_every: convert metrics to Python floats, check them for NaN/Inf and refresh the
+            progress bar every this many steps (the only device syncs of the loop).
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Raises:
+        TrainingDivergedError: a loss became NaN/Inf; the checkpoint on disk is left as it was.
+    """
+    from tqdm.auto import tqdm
+
+    if not callable(step_fn):
+        raise TypeError(f"step_fn must be callable, got {type(step_fn).__name__}")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig (e.g. GANTrainConfig), got "
+                        f"{type(config).__name__}")
+    models, optimizers = dict(models), dict(optimizers)
+    for name, m in models.items():
+        if not isinstance(m, nn.Module):
+            raise TypeError(f"models[{name!r}] must be an nn.Module, got {type(m).__name__}")
+    for name, opt in optimizers.items():
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise TypeError(f"optimizers[{name!r}] must be a torch.optim.Optimizer, got "
+                            f"{type(opt).__name__}")
+    path = None if checkpoint_path is None else Path(os.fspath(checkpoint_path))
+    if _check_bool(resume, "resume") and path is None:
+        raise ValueError("resume=True needs a checkpoint_path to resume from")
+    check_int(callback_every, "callback_every", minimum=1)
+    check_int(log_every, "log_every", minimum=1)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    device = get_device(device) if device is None else torch.device(device)
+
+    was_training = {name: m.training for name, m in models.items()}
+    for m in models.values():
+        m.to(device)
+        if config.channels_last:
+            m.to(memory_format=torch.channels_last)
+    torch.manual_seed(config.seed)
+
+    history: dict[str, list] = {}
+    snapshots: list[tuple[int, torch.Tensor]] = []
+    start = 0
+    rng = None
+    if resume and path.exists():
+        payload = load_checkpoint(path)
+        _check_resumable(payload.get("train_config"), payload.get("train_config_class"),
+                         config, path)
+        start = payload["step"]
+        if start > config.num_steps:
+            raise ValueError(f"cannot resume from {path}: it is at step {start}, past "
+                             f"num_steps={config.num_steps}")
+        _load_models(payload, models, path)
+        for name, opt in optimizers.items():
+            if name not in payload["optimizers"]:
+                raise ValueError(f"cannot resume from {path}: no optimizer state for {name!r}")
+            opt.load_state_dict(payload["optimizers"][name])
+        if hasattr(step_fn, "load_state_dict") and "step_fn" in payload["extra"]:
+            step_fn.load_state_dict(payload["extra"]["step_fn"])
+        history = {k: list(v) for k, v in payload["history"].items()}
+        snapshots = list(payload["snapshots"])
+        rng = payload["rng"]
+
+    dtype = next((p.dtype for m in models.values() for p in m.parameters()
+                  if p.is_floating_point()), torch.float32)
+    batches = BatchStream(data, config.batch_size, device=device, seed=config.seed,
+                          start=0 if rng is None else int(rng.get("batches_consumed", 0)),
+                          num_workers=config.num_workers, dtype=dtype,
+                          channels_last=config.channels_last)
+    if rng is not None:
+        _restore_rng(rng, device)  # last, so that nothing above draws from the restored state
+
+    state = TrainState(start, config.num_steps, config, models, optimizers, history, snapshots)
+    every = config.snapshot_interval
+
+    def take_snapshot(step: int) -> None:
+        modes = {name: m.training for name, m in models.items()}
+        for m in models.values():
+            m.eval()
+        with torch.no_grad():
+            sample = snapshot_fn()
+        for name, m in models.items():
+            m.train(modes[name])
+        snapshots.append((step, sample.detach().float().cpu()))
+
+    saved_step = start if path is not None and path.exists() and rng is not None else None
+
+    def save(step: int) -> None:
+        nonlocal saved_step
+        extra = {"step_fn": step_fn.state_dict()} if hasattr(step_fn, "state_dict") else {}
+        save_checkpoint(path, models, optimizers=optimizers, train_config=config, step=step,
+                        history=history, snapshots=snapshots, rng=_capture_rng(device, batches),
+                        command=command, extra=extra)
+        saved_step = step
+
+    pending: list[tuple[int, Mapping]] = []
+    checked = len(history.get("step", []))
+    stopped = False
+
+    def flush() -> None:
+        nonlocal checked
+        _history_append(history, pending)
+        bad = _first_non_finite(history, checked)
+        if bad is not None:
+            step, key, value = bad
+            keep = history["step"].index(step) + 1
+            raise TrainingDivergedError(step, key, value,
+                                        {k: v[:keep] for k, v in history.items()}, path)
+        checked = len(history.get("step", []))
+
+    for m in models.values():
+        m.train()
+    bar = tqdm(total=config.num_steps, initial=start, desc=desc, disable=not progress,
+               dynamic_ncols=True)
+    try:
+        if start == 0 and snapshot_fn is not None and every > 0:
+            take_snapshot(0)
+        shown = start
+        for step in range(start + 1, config.num_steps + 1):
+            metrics = step_fn(batches, step)
+            pending.append((step, metrics))
+            state.step = step
+            last = step == config.num_steps
+            want_callback = callback is not None and (step % callback_every == 0 or last)
+            want_save = path is not None and config.checkpoint_every > 0 and (
+                step % config.checkpoint_every == 0)
+            if step % log_every == 0 or last or want_callback or want_save:
+                flush()
+                bar.set_postfix({k: f"{v[-1]:.3g}" for k, v in history.items() if k != "step"},
+                                refresh=False)
+                bar.update(step - shown)
+                shown = step
+            if snapshot_fn is not None and every > 0 and (step % every == 0 or last):
+                take_snapshot(step)
+            if want_save:
+                save(step)
+            if want_callback and callback(state) is True:
+                stopped = not last
+                break
+        flush()
+        if (snapshot_fn is not None and every > 0 and snapshots
+                and snapshots[-1][0] != state.step):
+            take_snapshot(state.step)
+        if path is not None and saved_step != state.step:
+            save(state.step)
+    finally:
+        bar.close()
+        for name, m in models.items():
+            m.train(was_training[name])
+    return TrainResult(history=history, snapshots=snapshots, models=models,
+                       optimizers=optimizers, step=state.step, stopped_early=stopped,
+                       checkpoint_path=path if path is not None and path.exists() else None)
+
+
+# --------------------------------------------------------------------------- GANs
+
+
+@contextlib.contextmanager
+def _frozen(module: nn.Module) -> Iterator[None]:
+    """Turn off gradients of ``module``'s parameters (restored afterwards): the generator's
+    update back-propagates *through* the discriminator but must not compute its weight
+    gradients."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+
+
+class GANStep:
+    """One GAN training step: ``d_steps`` discriminator updates, then one generator update.
+
+    Each discriminator update draws a fresh real batch and fresh noise; the generator update
+    draws fresh noise again. The generator needs a ``latent_dim`` attribute and takes ``z`` of
+    shape ``(B, latent_dim)``; the discriminator returns logits ``(B, 1)``.
+
+    Args:
+        generator, discriminator: the two networks (already on the data's device).
+        opt_g, opt_d: their optimizers.
+        generator_loss: ``"non_saturating"`` or ``"minimax"``.
+        d_steps: discriminator updates per call.
+        precision: a :class:`MixedPrecision` (default: none).
+
+    Calling it returns ``{"loss_d", "loss_g", "d_real", "d_fake"}`` as 0-dim tensors on the
+    device: the discriminator's loss and ``mean sigmoid(D(x_real))``, ``mean sigmoid(D(x_fake))``
+    averaged over the ``d_steps`` updates, and the generator's loss.
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module,
+                 opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, *,
+                 generator_loss: str = "non_saturating", d_steps: int = 1,
+                 precision: MixedPrecision | None = None) -> None:
+        if not isinstance(getattr(generator, "latent_dim", None), int):
+            raise TypeError("generator must have an int attribute latent_dim (the length of z)")
+        self.generator, self.discriminator = generator, discriminator
+        self.opt_g, self.opt_d = opt_g, opt_d
+        self.generator_loss = get_generator_loss(generator_loss)
+        self.d_steps = check_int(d_steps, "d_steps", minimum=1)
+        self.precision = precision or MixedPrecision("cpu")
+
+    def __call__(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        generator, discriminator, amp = self.generator, self.discriminator, self.precision
+        loss_d_sum = d_real_sum = d_fake_sum = 0.0
+        for _ in range(self.d_steps):
+            x_real = next(batches)  # (B, *data_shape)
+            z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
+            with amp.autocast():
+                with torch.no_grad():
+                    x_fake = generator(z)  # (B, *data_shape), no graph back into G
+                d_real = discriminator(x_real)  # (B, 1) logits
+                d_fake = discriminator(x_fake)  # (B, 1) logits
+                loss_d = discriminator_loss(d_real, d_fake)
+            self.opt_d.zero_grad(set_to_none=True)
+            amp.backward_step(loss_d, self.opt_d, "discriminator")
+            loss_d_sum = loss_d_sum + loss_d.detach()
+            d_real_sum = d_real_sum + torch.sigmoid(d_real.detach().float()).mean()
+            d_fake_sum = d_fake_sum + torch.sigmoid(d_fake.detach().float()).mean()
+
+        z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
+        with _frozen(discriminator):
+            with amp.autocast():
+                loss_g = self.generator_loss(discriminator(generator(z)))
+            self.opt_g.zero_grad(set_to_none=True)
+            amp.backward_step(loss_g, self.opt_g, "generator")
+        return {"loss_d": loss_d_sum / self.d_steps, "loss_g": loss_g.detach(),
+                "d_real": d_real_sum / self.d_steps, "d_fake": d_fake_sum / self.d_steps}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"precision": self.precision.state_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.precision.load_state_dict(state.get("precision", {}))
+
+
+def _sample_shape(data) -> tuple[int, ...] | None:
+    tensor = _in_memory(data)
+    if tensor is not None:
+        return tuple(tensor.shape[1:])
+    if isinstance(data, Dataset) and len(data):  # type: ignore[arg-type]
+        return tuple(_first_tensor(data[0]).shape)
+    return None
+
+
+def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANTrainConfig, *,
+              device: str | torch.device | None = None,
+              checkpoint_path: str | os.PathLike | None = None, resume: bool = False,
+              callback: Callable[[TrainState], Any] | None = None, callback_every: int = 100,
+              progress: bool = True, command: str | None = None) -> TrainResult:
+    """Train ``generator`` against ``discriminator`` on ``data``; the models are trained in place.
+
+    Adam optimizers (``config.lr_g``/``lr_d``, ``config.betas``) and a :class:`GANStep` run in
+    :func:`fit`. Snapshots hold ``generator(z_fixed)`` for one fixed noise batch
+    ``z_fixed`` (``config.num_snapshot_samples`` rows, drawn from ``config.seed``).
+
+    Args:
+        generator: maps ``z`` ``(B, latent_dim)`` to samples; needs a ``latent_dim`` attribute.
+        discriminator: maps samples to logits ``(B, 1)``.
+        data: a tensor ``(N, *data_shape)`` (e.g. 2-D points), a ``TensorImageDataset`` or any
+            ``Dataset`` of ``(image, label)`` pairs, see :class:`BatchStream`.
+        config: a :class:`GANTrainConfig`.
+        device, checkpoint_path, resume, callback, callback_every, progress, command: as in
+            :func:`fit`; ``callback(state)`` sees ``state.generator``, ``state.history`` ...
+
+    Returns:
+        A :class:`TrainResult` (``.history``, ``.snapshots``, ``.generator``, ...).
+
+    >>> from gan_lessons.models import MLPGANConfig, build_gan
+    >>> points = torch.randn(512, 2)
+    >>> g, d = build_gan("mlp", MLPGANConfig.toy())
+    >>> result = train_gan(g, d, points, GANTrainConfig(num_steps=20), progress=False,
+    ...                    device="cpu")
+    >>> len(result.history["loss_d"])
+    20
+    """
+    if not isinstance(config, GANTrainConfig):
+        raise TypeError(f"config must be a GANTrainConfig, got {type(config).__name__}")
+    for name, model in (("generator", generator), ("discriminator", discriminator)):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"{name} must be an nn.Module, got {type(model).__name__}")
+    if not isinstance(getattr(generator, "latent_dim", None), int):
+        raise TypeError("generator must have an int attribute latent_dim (the length of z)")
+    expected = getattr(getattr(discriminator, "config", None), "data_shape", None)
+    shape = _sample_shape(data)
+    if expected is not None and shape is not None and shape != tuple(expected):
+        raise ValueError(f"data has samples of shape {shape}, but the discriminator expects "
+                         f"{tuple(expected)} (its config.data_shape)")
+    device = get_device(device) if device is None else torch.device(device)
+    generator.to(device)
+    discriminator.to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=config.betas)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=config.betas)
+    step_fn = GANStep(generator, discriminator, opt_g, opt_d,
+                      generator_loss=config.generator_loss, d_steps=config.d_steps,
+                      precision=MixedPrecision(device, config.amp))
+    z_fixed = torch.randn(config.num_snapshot_samples, generator.latent_dim,
+                          generator=torch.Generator().manual_seed(config.seed)).to(device)
+    return fit(step_fn, {"generator": generator, "discriminator": discriminator},
+               {"generator": opt_g, "discriminator": opt_d}, data, config, device=device,
+               checkpoint_path=checkpoint_path, resume=resume,
+               snapshot_fn=lambda: generator(z_fixed), callback=callback,
+               callback_every=callback_every, progress=progress, desc="GAN", command=command)
+
