@@ -133,3 +133,22 @@ def test_layer_table_walks_the_generator():
     assert table.splitlines()[-1].startswith("total parameters:")
     with pytest.raises(TypeError, match="model"):
         layer_table("not a model", torch.randn(1, 16))
+
+
+def test_registered_families_round_trip_through_describe_model():
+    from dataclasses import asdict
+
+    from gan_lessons.models import build_gan, build_model, describe_model
+    from gan_lessons.models.autoencoder import ConvAutoencoderConfig, ConvVAE
+
+    config = DCGANConfig(image_size=16, channels=1, latent_dim=8, width=8)
+    generator, discriminator = build_gan("dcgan", config)
+    assert isinstance(generator, DCGANGenerator)
+    assert isinstance(discriminator, DCGANDiscriminator)
+    description = describe_model(generator)
+    assert description == {"family": "dcgan", "role": "generator", "config": asdict(config)}
+    rebuilt = build_model(description["family"], description["role"], description["config"])
+    assert rebuilt.config == config
+    vae = ConvVAE(ConvAutoencoderConfig(width=8))
+    assert describe_model(vae)["family"] == "conv_vae"
+    assert isinstance(build_model("conv_vae", "autoencoder", asdict(vae.config)), ConvVAE)

@@ -20,10 +20,26 @@ from typing import Any
 
 from torch import nn
 
+from .autoencoder import (
+    ConvAutoencoder,
+    ConvAutoencoderConfig,
+    ConvVAE,
+    MLPAutoencoder,
+    MLPAutoencoderConfig,
+)
+from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGANConfig, MLPGenerator
 
 __all__ = [
     "MODEL_FAMILIES",
+    "ConvAutoencoder",
+    "ConvAutoencoderConfig",
+    "ConvVAE",
+    "DCGANConfig",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPAutoencoder",
+    "MLPAutoencoderConfig",
     "MLPDiscriminator",
     "MLPGANConfig",
     "MLPGenerator",
@@ -78,6 +94,10 @@ def register_family(name: str, config_class: type, **roles: type[nn.Module]) -> 
 
 
 register_family("mlp", MLPGANConfig, generator=MLPGenerator, discriminator=MLPDiscriminator)
+register_family("dcgan", DCGANConfig, generator=DCGANGenerator, discriminator=DCGANDiscriminator)
+register_family("mlp_ae", MLPAutoencoderConfig, autoencoder=MLPAutoencoder)
+register_family("conv_ae", ConvAutoencoderConfig, autoencoder=ConvAutoencoder)
+register_family("conv_vae", ConvAutoencoderConfig, autoencoder=ConvVAE)
 
 
 def _family(name: str) -> ModelFamily:

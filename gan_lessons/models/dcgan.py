@@ -66,6 +66,11 @@ class DCGANConfig:
         check_float(self.leaky_slope, "leaky_slope", minimum=0.0, maximum=1.0)
 
     @property
+    def data_shape(self) -> tuple[int, int, int]:
+        """``(channels, image_size, image_size)``: the shape of one image."""
+        return (self.channels, self.image_size, self.image_size)
+
+    @property
     def start_size(self) -> int:
         return dcgan_start_size(self.image_size)
 
