@@ -26,10 +26,12 @@ __all__ = ["MODELS", "build_parser", "main", "sample_command", "train_command"]
 # --------------------------------------------------------------------------- models
 
 
-def _build_mlp(data_shape: tuple[int, ...], latent_dim: int | None):
+def _build_mlp(data_shape: tuple[int, ...], latent_dim: int | None, width: int | None = None):
     """``(generator, discriminator)``: the article's MLP for images, the toy MLP for points."""
     from .models import MLPGANConfig, build_gan
 
+    if width is not None:
+        raise ValueError("--width applies to --model dcgan only")
     if data_shape == (2,):
         config = MLPGANConfig.toy(latent_dim=latent_dim or 2)
     else:
@@ -37,8 +39,19 @@ def _build_mlp(data_shape: tuple[int, ...], latent_dim: int | None):
     return build_gan("mlp", config)
 
 
-MODELS: dict[str, Callable] = {"mlp": _build_mlp}
-"""``--model`` choices: ``name -> build(data_shape, latent_dim) -> (generator, discriminator)``."""
+def _build_dcgan(data_shape: tuple[int, ...], latent_dim: int | None, width: int | None = None):
+    """``(generator, discriminator)``: a DCGAN for square images of a supported size."""
+    from .models import DCGANConfig, build_gan
+
+    if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
+        raise ValueError(f"--model dcgan needs square images (C, S, S), got samples of shape {data_shape}")
+    config = DCGANConfig(image_size=data_shape[1], channels=data_shape[0],
+                         latent_dim=latent_dim or 100, width=width or 64)
+    return build_gan("dcgan", config)
+
+
+MODELS: dict[str, Callable] = {"mlp": _build_mlp, "dcgan": _build_dcgan}
+"""``--model`` choices: ``name -> build(data_shape, latent_dim, width) -> (generator, discriminator)``."""
 
 
 # --------------------------------------------------------------------------- commands
@@ -74,7 +87,8 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                   limit: int | None = None, image_size: int | None = None,
                   device: str | None = None, checkpoint_every: int = 0, resume: bool = False,
                   amp: bool = False, workers: int = 0, progress: bool = True,
-                  command: str | None = None):
+                  command: str | None = None, width: int | None = None,
+                  channels_last: bool = False):
     """Train ``model`` on ``data`` and save the checkpoint at ``out``; returns the TrainResult.
 
     ``data`` is a toy set (``ring``, ``grid``, ``moons``, ``spiral``), ``mnist``, ``cifar10`` or a
@@ -88,11 +102,12 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
         raise ValueError(f"model must be one of {tuple(MODELS)}, got {model!r}")
     config = GANTrainConfig(num_steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr,
                             d_steps=d_steps, generator_loss=generator_loss, seed=seed,
-                            checkpoint_every=checkpoint_every, amp=amp, num_workers=workers)
+                            checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
+                            channels_last=channels_last)
     dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
                          seed=seed)
     seed_everything(seed)
-    generator, discriminator = MODELS[model](_sample_shape(dataset), latent_dim)
+    generator, discriminator = MODELS[model](_sample_shape(dataset), latent_dim, width)
     return train_gan(generator, discriminator, dataset, config, device=device,
                      checkpoint_path=out, resume=resume, progress=progress, command=command)
 
@@ -224,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true",
                        help="continue from --out if it exists")
     train.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    train.add_argument("--width", type=_positive_int, metavar="N",
+                       help="dcgan: channels next to the image, doubling inwards (default 64)")
+    train.add_argument("--channels-last", action="store_true",
+                       help="channels-last memory format (faster convolutions)")
     train.add_argument("--workers", type=_nonnegative_int, default=0, metavar="N",
                        help="DataLoader workers for image folders (default 0)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -286,6 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_root=args.data_root, limit=args.limit, image_size=args.image_size,
                 device=args.device, checkpoint_every=args.checkpoint_every, resume=args.resume,
                 amp=args.amp, workers=args.workers, progress=not args.quiet,
+                width=args.width, channels_last=args.channels_last,
                 command="python -m gan_lessons " + shlex.join(argv))
             last = {k: v[-1] for k, v in result.history.items() if k != "step" and v}
             losses = ", ".join(f"{k} {v:.3f}" for k, v in last.items())

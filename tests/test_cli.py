@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from gan_lessons.__main__ import main
 from gan_lessons.checkpoints import load_checkpoint
@@ -105,3 +106,31 @@ def test_errors_from_the_real_command_line_have_no_traceback(tmp_path):
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
     assert "missing.pt" in result.stderr
+
+
+def test_train_dcgan_on_a_small_image_folder(tmp_path):
+    """--model dcgan trains on 16 x 16 images and the checkpoint rebuilds a DCGAN generator."""
+    from PIL import Image
+
+    from gan_lessons.checkpoints import load_gan
+    from gan_lessons.models import DCGANGenerator
+
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for i in range(8):
+        Image.new("RGB", (20, 20), (30 * i, 255 - 30 * i, 100)).save(folder / f"{i}.png")
+    out = tmp_path / "dcgan.pt"
+    code = main(["train", "--model", "dcgan", "--data", str(folder), "--image-size", "16",
+                 "--width", "8", "--latent-dim", "8", "--steps", "2", "--batch-size", "4",
+                 "--channels-last", "--device", "cpu", "--quiet", "--out", str(out)])
+    assert code == 0
+    generator, _ = load_gan(out)
+    assert isinstance(generator, DCGANGenerator)
+    assert generator(torch.randn(2, 8)).shape == (2, 3, 16, 16)
+
+
+def test_width_is_refused_for_the_mlp(tmp_path, capsys):
+    code = main(["train", "--model", "mlp", "--data", "ring", "--width", "8", "--steps", "1",
+                 "--out", str(tmp_path / "x.pt"), "--quiet"])
+    assert code == 2
+    assert "--width" in capsys.readouterr().err
