@@ -88,7 +88,7 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                   device: str | None = None, checkpoint_every: int = 0, resume: bool = False,
                   amp: bool = False, workers: int = 0, progress: bool = True,
                   command: str | None = None, width: int | None = None,
-                  channels_last: bool = False):
+                  channels_last: bool | None = None):
     """Train ``model`` on ``data`` and save the checkpoint at ``out``; returns the TrainResult.
 
     ``data`` is a toy set (``ring``, ``grid``, ``moons``, ``spiral``), ``mnist``, ``cifar10`` or a
@@ -241,8 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
     train.add_argument("--width", type=_positive_int, metavar="N",
                        help="dcgan: channels next to the image, doubling inwards (default 64)")
-    train.add_argument("--channels-last", action="store_true",
-                       help="channels-last memory format (faster convolutions)")
+    train.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                       help="channels-last memory format (default: on for convolutional models)")
     train.add_argument("--workers", type=_nonnegative_int, default=0, metavar="N",
                        help="DataLoader workers for image folders (default 0)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -305,3 +305,27 @@ def test_amp_on_cuda():
                        device="cuda", progress=False)
     assert all(torch.isfinite(torch.tensor(result.history["loss_d"])))
     assert next(g.parameters()).device.type == "cuda"
+
+
+def test_channels_last_is_automatic_for_convolutional_models():
+    """channels_last=None turns the format on for conv nets only; numbers match the default."""
+    from gan_lessons.models import DCGANConfig, build_gan
+
+    images = torch.rand(32, 1, 16, 16) * 2 - 1
+    results = {}
+    for channels_last in (None, False):
+        torch.manual_seed(0)
+        generator, discriminator = build_gan("dcgan", DCGANConfig(image_size=16, channels=1,
+                                                                  latent_dim=4, width=4))
+        config = GANTrainConfig(num_steps=2, batch_size=8, channels_last=channels_last,
+                                snapshot_every=0)
+        results[channels_last] = train_gan(generator, discriminator, images, config,
+                                           device="cpu", progress=False)
+    weight = next(results[None].generator.parameters())
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    assert not next(results[False].generator.parameters()).is_contiguous(
+        memory_format=torch.channels_last)
+    for key in ("loss_d", "loss_g"):
+        assert results[None].history[key] == pytest.approx(results[False].history[key], rel=1e-4)
+    with pytest.raises(TypeError, match="channels_last"):
+        GANTrainConfig(num_steps=1, channels_last=1)
