@@ -23,11 +23,13 @@ from gan_lessons._validate import check_pair as _pair
 
 __all__ = [
     "conv2d",
+    "conv2d_matrix",
     "conv2d_naive",
     "conv2d_output_size",
     "conv_transpose2d",
     "conv_transpose2d_naive",
     "conv_transpose2d_output_size",
+    "overlap_counts",
 ]
 
 
@@ -37,7 +39,10 @@ __all__ = [
 def _numeric_array(value, name: str) -> np.ndarray:
     if value is None:
         raise TypeError(f"{name} must be a numeric array, got None")
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular numeric array: {err}") from None
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     return arr
@@ -74,8 +79,12 @@ def _prepare(x, w, b, transposed: bool):
 
 
 def _finish(out: np.ndarray, b, squeeze: bool) -> np.ndarray:
+    """Add the bias (in place when the dtype allows) and drop the lifted axes of a 2-D call."""
     if b is not None:
-        out = out + b.reshape(1, -1, 1, 1)
+        if np.result_type(out, b) == out.dtype:
+            out += b.reshape(1, -1, 1, 1)
+        else:
+            out = out + b.reshape(1, -1, 1, 1)
     return out[0, 0] if squeeze else out
 
 
@@ -107,6 +116,9 @@ def conv_transpose2d_output_size(n: int, kernel_size: int, stride: int = 1, padd
     """Output length of a transposed convolution along one axis.
 
     ``(n - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1``
+
+    A padding that crops the output to nothing is refused (PyTorch raises on some backends and
+    returns an empty tensor on others).
     """
     n = _int(n, "n", 1)
     k = _int(kernel_size, "kernel_size", 1)
@@ -126,6 +138,13 @@ def conv_transpose2d_output_size(n: int, kernel_size: int, stride: int = 1, padd
 
 def _conv_sizes(x, w, stride, padding, dilation):
     s, p, d = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation, "dilation", 1)
+    for a, axis in ((0, "height"), (1, "width")):
+        span, padded = d[a] * (w.shape[2 + a] - 1) + 1, x.shape[2 + a] + 2 * p[a]
+        if span > padded:
+            raise ValueError(
+                f"w is too large: its {axis} {w.shape[2 + a]} with dilation {d[a]} spans {span} "
+                f"pixels, more than the padded input x ({x.shape[2 + a]} + 2*padding = {padded})"
+            )
     out = tuple(conv2d_output_size(x.shape[2 + a], w.shape[2 + a], s[a], p[a], d[a]) for a in (0, 1))
     return s, p, d, out
 
@@ -173,22 +192,27 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
     """Cross-correlation, vectorized: the same numbers as ``torch.nn.functional.conv2d``.
 
-    Sliding windows of the padded input (a view, no copy) are gathered into an im2col matrix
-    ``(N*H_out*W_out, C_in*kH*kW)`` and multiplied by the flattened kernel in one matmul.
+    im2col: the sliding windows of the padded input (a strided view, no copy) are copied into
+    one matrix with a column per output pixel, ``cols`` of shape
+    ``(C_in*kH*kW, N*H_out*W_out)``, and the flattened kernel ``(C_out, C_in*kH*kW)`` multiplies
+    it in a single matmul (one big BLAS call is faster, and far steadier on a busy machine, than
+    one call per image). No dtype is upcast: float32 in, float32 out.
 
     x ``(N, C_in, H, W)``, w ``(C_out, C_in, kH, kW)``, b ``(C_out,)`` -> ``(N, C_out, H_out, W_out)``.
     """
     x, w, b, squeeze = _prepare(x, w, b, transposed=False)
     (sh, sw), p, (dh, dw), (h_out, w_out) = _conv_sizes(x, w, stride, padding, dilation)
     dtype = np.result_type(x, w)
+    n_batch = x.shape[0]
     c_out, c_in, kh, kw = w.shape
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
     windows = sliding_window_view(_pad(x.astype(dtype, copy=False), p), span, axis=(2, 3))
     # (N, C_in, H_out, W_out, kH, kW): keep every stride-th window and every dilation-th tap
     windows = windows[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :h_out, :w_out]
-    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(-1, c_in * kh * kw)  # im2col (copy)
-    y = cols @ w.reshape(c_out, -1).astype(dtype, copy=False).T  # (N*H_out*W_out, C_out)
-    y = y.reshape(x.shape[0], h_out, w_out, c_out).transpose(0, 3, 1, 2)
+    # im2col (the one copy): cols[(c, u, v), (n, i, j)] = x_pad[n, c, i*s + u*d, j*s + v*d]
+    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(c_in * kh * kw, -1)
+    y = w.reshape(c_out, -1).astype(dtype, copy=False) @ cols  # (C_out, N*H_out*W_out)
+    y = y.reshape(c_out, n_batch, h_out, w_out).transpose(1, 0, 2, 3)
     return _finish(np.ascontiguousarray(y), b, squeeze)
 
 
@@ -227,9 +251,17 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0,
                      dilation=1) -> np.ndarray:
     """Transposed convolution, vectorized: the same numbers as ``conv_transpose2d`` in torch.
 
-    It is the adjoint of :func:`conv2d`: one matmul gives every (input pixel, kernel tap)
-    product, then for each of the kH*kW kernel offsets a strided slice-add places them on an
-    uncropped canvas, from which the ``padding`` border is cut.
+    It is the adjoint of :func:`conv2d` and works like :func:`conv_transpose2d_naive` (every
+    input pixel stamps its scaled kernel), with the loop over pixels replaced by array ops:
+
+    1. One matmul gives every product ``sum_c w[c, o, u, v] * x[n, c, i, j]``.
+    2. Kernel tap ``(u, v)`` sends input row ``i`` to row ``i*s + u*d`` of the uncropped output,
+       which is row ``i + (u*d) // s`` of the *phase* ``(u*d) % s`` (the sub-grid of rows with
+       that remainder mod ``s``). The output is held phase by phase, each phase a plane of
+       ``Hq x Wq`` pixels, and the input is zero-padded to the same ``Hq x Wq``; then each tap
+       is one shifted slice-add of a long contiguous run (kH*kW adds in all, no loop over
+       pixels), and what spills past the end of a row is the padding's zeros.
+    3. The phases are interleaved into the output and the ``padding`` border is cut.
 
     x ``(N, C_in, H, W)``, w ``(C_in, C_out, kH, kW)``, b ``(C_out,)`` -> ``(N, C_out, H_out, W_out)``.
     """
@@ -239,14 +271,87 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0,
     dtype = np.result_type(x, w)
     n_batch, c_in, h, wd = x.shape
     _, c_out, kh, kw = w.shape
-    # products[n, i, j, o, u, v] = sum_c x[n, c, i, j] * w[c, o, u, v]
-    rows = x.astype(dtype, copy=False).transpose(0, 2, 3, 1).reshape(-1, c_in)
-    products = (rows @ w.reshape(c_in, -1).astype(dtype, copy=False))
-    products = products.reshape(n_batch, h, wd, c_out, kh, kw).transpose(0, 3, 4, 5, 1, 2)
-    canvas = np.zeros((n_batch, c_out, h_out + 2 * ph, w_out + 2 * pw), dtype=dtype)
+    # rows (cols) per phase of the uncropped output, which has h_out + 2*padding rows
+    hq, wq = -(-(h_out + 2 * ph) // sh), -(-(w_out + 2 * pw) // sw)
+    plane = c_out * n_batch * hq * wq  # one phase, all channels and images
+    x_plane = np.zeros((c_in, n_batch, hq, wq), dtype=dtype)  # hq >= h and wq >= wd
+    x_plane[:, :, :h, :wd] = x.transpose(1, 0, 2, 3)
+    # products[u, v, (o, n, i, j)] = sum_c w[c, o, u, v] * x_plane[c, n, i, j]
+    w_rows = w.transpose(2, 3, 1, 0).reshape(kh * kw * c_out, c_in).astype(dtype, copy=False)
+    products = (w_rows @ x_plane.reshape(c_in, -1)).reshape(kh, kw, plane)
+    # phases[r, c] holds the output pixels whose uncropped (row, col) = (r, c) mod stride;
+    # the `slack` at the end takes the zeros shifted past the last image
+    slack = (dh * (kh - 1) // sh) * wq + dw * (kw - 1) // sw
+    phases = np.zeros((sh, sw, plane + slack), dtype=dtype)
     for u in range(kh):  # loop over kernel taps only, never over pixels
+        row_shift, r = divmod(u * dh, sh)
         for v in range(kw):
-            canvas[:, :, u * dh : u * dh + (h - 1) * sh + 1 : sh,
-                         v * dw : v * dw + (wd - 1) * sw + 1 : sw] += products[:, :, u, v]
-    y = canvas[:, :, ph : ph + h_out, pw : pw + w_out]
-    return _finish(np.ascontiguousarray(y), b, squeeze)
+            col_shift, c = divmod(v * dw, sw)
+            start = row_shift * wq + col_shift
+            phases[r, c, start : start + plane] += products[u, v]
+    phases = phases[..., :plane].reshape(sh, sw, c_out, n_batch, hq, wq)
+    y = np.empty((n_batch, c_out, h_out, w_out), dtype=dtype)
+    for r in range(sh):  # output row i is uncropped row i + ph = q*sh + r
+        i0 = (r - ph) % sh
+        q0, rows = (i0 + ph) // sh, len(range(i0, h_out, sh))
+        for c in range(sw):
+            j0 = (c - pw) % sw
+            p0, cols = (j0 + pw) // sw, len(range(j0, w_out, sw))
+            y[:, :, i0::sh, j0::sw] = phases[r, c, :, :, q0 : q0 + rows,
+                                             p0 : p0 + cols].transpose(1, 0, 2, 3)
+    return _finish(y, b, squeeze)
+
+
+# --------------------------------------------------------------------------- teaching helpers
+
+
+def conv2d_matrix(input_shape, w, stride=1, padding=0, dilation=1) -> np.ndarray:
+    """The dense matrix ``C`` of a convolution: ``conv2d(x, w).ravel() == C @ x.ravel()``.
+
+    A convolution is linear in its input, so for a fixed kernel it is a matrix. Column ``k`` of
+    ``C`` is the (flattened) convolution of the ``k``-th basis image, which is how it is built.
+    ``C.T`` is the matrix of :func:`conv_transpose2d` with the same kernel and settings (up to
+    ``output_padding``). Meant for small teaching examples: ``C`` has one row per output value
+    and one column per input value.
+
+    input_shape ``(C_in, H, W)`` with w ``(C_out, C_in, kH, kW)``, or ``(H, W)`` with a 2-D w
+    ``(kH, kW)`` -> C ``(C_out*H_out*W_out, C_in*H*W)`` (rows and columns in C order).
+    """
+    w = _numeric_array(w, "w")
+    if not isinstance(input_shape, tuple | list) or not all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in input_shape
+    ):
+        raise TypeError(f"input_shape must be a tuple of ints, got {input_shape!r}")
+    want = {2: 2, 4: 3}.get(w.ndim)
+    if want is None:
+        raise ValueError(f"w must have 4 dimensions (C_out, C_in, kH, kW) or 2 (kH, kW), got {w.ndim}")
+    if len(input_shape) != want:
+        raise ValueError(
+            f"input_shape must have {want} entries ({'H, W' if want == 2 else 'C_in, H, W'}) "
+            f"for a {w.ndim}-D w, got {tuple(input_shape)}"
+        )
+    if min(input_shape) < 1:
+        raise ValueError(f"input_shape must be positive, got {tuple(input_shape)}")
+    size = int(np.prod(input_shape))
+    # a batch of basis images: basis[k] is 1 at flat position k and 0 elsewhere
+    basis = np.eye(size, dtype=np.result_type(w, np.int8)).reshape(size, *input_shape)
+    if w.ndim == 2:
+        basis, w = basis[:, None], w[None, None]
+    columns = conv2d(basis, w, stride=stride, padding=padding, dilation=dilation)
+    return np.ascontiguousarray(columns.reshape(size, -1).T)
+
+
+def overlap_counts(n, kernel_size, stride, padding=0) -> np.ndarray:
+    """How many kernel taps land on each output pixel of a transposed convolution.
+
+    The transposed convolution of an all-ones ``n x n`` input with an all-ones kernel: where
+    ``kernel_size`` is not a multiple of ``stride`` the counts alternate (e.g. 1, 2, 1, 2 for
+    kernel 3, stride 2), which is the checkerboard of Odena et al. (2016).
+
+    Each argument is an int or an (height, width) pair -> int array ``(H_out, W_out)``.
+    """
+    size = _pair(n, "n", 1)
+    k = _pair(kernel_size, "kernel_size", 1)
+    ones_x = np.ones(size, dtype=np.int64)
+    ones_w = np.ones(k, dtype=np.int64)
+    return conv_transpose2d(ones_x, ones_w, stride=stride, padding=padding)
