@@ -8,8 +8,9 @@ bash scripts/setup.sh
 if [ -z "${GAN_LESSONS_DATA:-}" ] && [ -d ../shared/data ]; then
   export GAN_LESSONS_DATA="$(cd ../shared/data && pwd)"
 fi
-export MPLBACKEND=Agg
-rm -rf _build/html  # a clean build: Sphinx keeps stale copies of changed _static files
+# A clean build every time: otherwise Sphinx skips unchanged notebooks (so they are not
+# re-executed against the current package) and keeps stale copies of changed _static files.
+rm -rf _build
 .venv/bin/jupyter-book build . -W -n --keep-going
 echo
 echo "The book is at $(pwd)/_build/html/index.html"

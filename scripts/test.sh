@@ -10,7 +10,6 @@ export GAN_LESSONS_REQUIRE_BOOK=1  # a missing built book or browser fails the b
 if [ -z "${GAN_LESSONS_DATA:-}" ] && [ -d ../shared/data ]; then
   export GAN_LESSONS_DATA="$(cd ../shared/data && pwd)"
 fi
-export MPLBACKEND=Agg
 echo "[test] ruff"
 .venv/bin/ruff check .
 echo "[test] building the book (the browser tests read _build/html)"

@@ -131,6 +131,11 @@ def test_page_is_self_contained(open_page, name):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_figures_load(open_page, name):
     loaded = open_page(name)
+    if loaded.page.locator("div.cell").count():  # a notebook chapter: it must show figures
+        figures = loaded.page.locator("div.cell_output img").count()
+        assert figures > 0, f"{name} shows no figure"
+        unrendered = loaded.page.locator("div.cell_output", has_text="<Figure size").count()
+        assert unrendered == 0, f"{name} prints Figure reprs instead of images"
     broken = loaded.page.evaluate(
         "() => Array.from(document.images)"
         ".filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src)"
