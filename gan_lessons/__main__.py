@@ -95,8 +95,9 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
     folder of images; ``limit`` keeps that many samples (toy sets: draws that many points, default
     10000). The models are built from the data's sample shape after seeding with ``seed``.
     """
+    from .batches import sample_shape
     from .device import seed_everything
-    from .train import GANTrainConfig, _sample_shape, train_gan
+    from .train import GANTrainConfig, train_gan
 
     if model not in MODELS:
         raise ValueError(f"model must be one of {tuple(MODELS)}, got {model!r}")
@@ -107,7 +108,7 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
     dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
                          seed=seed)
     seed_everything(seed)
-    generator, discriminator = MODELS[model](_sample_shape(dataset), latent_dim, width)
+    generator, discriminator = MODELS[model](sample_shape(dataset), latent_dim, width)
     return train_gan(generator, discriminator, dataset, config, device=device,
                      checkpoint_path=out, resume=resume, progress=progress, command=command)
 

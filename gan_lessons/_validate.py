@@ -54,3 +54,10 @@ def check_pair(value, name: str, minimum: int | None = None) -> tuple[int, int]:
         return check_int(value[0], name, minimum), check_int(value[1], name, minimum)
     v = check_int(value, name, minimum)
     return v, v
+
+
+def check_bool(value, name: str) -> bool:
+    """``value`` if it is a bool (ints and other truthy values are refused)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value

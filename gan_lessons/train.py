@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,13 +29,14 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from ._validate import check_choice, check_float, check_int
+from ._validate import check_bool, check_choice, check_float, check_int
+from .batches import BatchStream, sample_shape
 from .checkpoints import load_checkpoint, save_checkpoint
 from .device import get_device
 from .losses import GENERATOR_LOSSES, discriminator_loss, get_generator_loss
 from .models import describe_model
+from .precision import MixedPrecision
 
 __all__ = [
     "BatchStream",
@@ -55,12 +55,6 @@ StepFn = Callable[[Iterator[torch.Tensor], int], Mapping[str, torch.Tensor]]
 
 
 # --------------------------------------------------------------------------- configs
-
-
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
-    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,9 +103,9 @@ class TrainConfig:
             check_int(self.snapshot_every, "snapshot_every", minimum=0)
         check_int(self.num_snapshot_samples, "num_snapshot_samples", minimum=1)
         check_int(self.checkpoint_every, "checkpoint_every", minimum=0)
-        _check_bool(self.amp, "amp")
+        check_bool(self.amp, "amp")
         if self.channels_last is not None:
-            _check_bool(self.channels_last, "channels_last")
+            check_bool(self.channels_last, "channels_last")
         check_int(self.num_workers, "num_workers", minimum=0)
 
     @property
@@ -227,204 +221,6 @@ class TrainResult:
     @property
     def discriminator(self) -> nn.Module | None:
         return self.models.get("discriminator")
-
-
-# --------------------------------------------------------------------------- data
-
-
-def _epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
-    """The visiting order of epoch ``epoch``: a function of ``(seed, epoch)`` alone."""
-    g = torch.Generator().manual_seed((seed * 0x9E3779B1 + epoch) % (2**63))
-    return torch.randperm(n, generator=g)
-
-
-class _IndexBatches:
-    """Endless lists of indices, epoch by epoch without replacement (``drop_last``), starting
-    at batch ``start``; a ``batch_sampler`` for ``DataLoader``."""
-
-    def __init__(self, n: int, batch_size: int, seed: int, start: int) -> None:
-        self.n, self.batch_size, self.seed, self.start = n, batch_size, seed, start
-
-    def __iter__(self) -> Iterator[list[int]]:
-        per_epoch = self.n // self.batch_size
-        epoch, pos = divmod(self.start, per_epoch)
-        while True:
-            perm = _epoch_permutation(self.n, self.seed, epoch).tolist()
-            for b in range(pos, per_epoch):
-                yield perm[b * self.batch_size:(b + 1) * self.batch_size]
-            epoch, pos = epoch + 1, 0
-
-
-def _first_tensor(item, name: str = "data") -> torch.Tensor:
-    if isinstance(item, list | tuple) and item:
-        item = item[0]  # (image, label) -> image
-    if not isinstance(item, torch.Tensor):
-        raise TypeError(f"{name} must yield tensors or (tensor, label) pairs, got "
-                        f"{type(item).__name__}")
-    return item
-
-
-def _in_memory(data) -> torch.Tensor | None:
-    """The whole data set as one tensor, if it is one (tensor, TensorImageDataset, ...)."""
-    if isinstance(data, torch.Tensor):
-        return data
-    if isinstance(data, TensorDataset):
-        return data.tensors[0]
-    images = getattr(data, "images", None)  # gan_lessons.data.TensorImageDataset
-    if isinstance(data, Dataset) and isinstance(images, torch.Tensor) and len(images) == len(data):
-        return images
-    return None
-
-
-class BatchStream:
-    """Endless random mini-batches of ``data`` on ``device``, shaped ``(batch_size, *sample)``.
-
-    The data is visited epoch by epoch in a random order without replacement; a last partial
-    batch is dropped. The order of epoch ``e`` depends only on ``(seed, e)``, so the stream from
-    any batch on is reproducible from ``consumed`` (the number of batches drawn so far), which
-    is all a checkpoint stores to resume it exactly.
-
-    Args:
-        data: a floating tensor ``(N, ...)`` (e.g. 2-D points ``(N, 2)``), a dataset holding its
-            samples in one tensor (``TensorImageDataset.images``, ``TensorDataset``), or any
-            ``Dataset`` of tensors or ``(tensor, label)`` pairs. In-memory tensors are moved to
-            ``device`` once and batches are gathered there (no ``DataLoader``); other datasets go
-            through a ``DataLoader``.
-        batch_size: samples per batch; at most ``N``.
-        device: where batches live; ``None``: :func:`~gan_lessons.device.get_device`.
-        seed: seeds the visiting order.
-        start: batches to skip (continue a stream after ``start`` batches).
-        num_workers: ``DataLoader`` workers (general datasets only).
-        dtype: floating dtype of the batches (default float32).
-        channels_last: return 4-D batches in the channels-last memory format.
-    """
-
-    def __init__(self, data, batch_size: int, *, device: str | torch.device | None = None,
-                 seed: int = 0, start: int = 0, num_workers: int = 0,
-                 dtype: torch.dtype = torch.float32, channels_last: bool = False) -> None:
-        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
-        self.seed = check_int(seed, "seed", minimum=0)
-        self.consumed = check_int(start, "start", minimum=0)
-        self.device = get_device(device) if device is None else torch.device(device)
-        self.channels_last = channels_last
-        tensor = _in_memory(data)
-        if tensor is not None:
-            if not tensor.is_floating_point():
-                raise TypeError(f"data must hold floating-point samples (e.g. images in [-1, 1]),"
-                                f" got dtype {tensor.dtype}")
-            if tensor.ndim < 2:
-                raise ValueError(f"data must have shape (N, ...) with a sample dimension, got "
-                                 f"{tuple(tensor.shape)}; use x[:, None] for 1-D samples")
-            self.num_samples = len(tensor)
-            self.sample_shape = tuple(tensor.shape[1:])
-            self._tensor = tensor.to(self.device, dtype)
-            self._dataset = None
-        elif isinstance(data, Dataset):
-            self.num_samples = len(data)  # type: ignore[arg-type]
-            self._tensor = None
-            self._dataset = data
-            self.sample_shape = tuple(_first_tensor(data[0]).shape) if self.num_samples else ()
-            self._dtype, self._num_workers = dtype, check_int(num_workers, "num_workers", 0)
-        else:
-            raise TypeError("data must be a tensor (N, ...), a TensorImageDataset or a torch "
-                            f"Dataset, got {type(data).__name__}")
-        if self.num_samples < self.batch_size:
-            raise ValueError(f"batch_size must be at most the number of samples "
-                             f"({self.num_samples}), got {self.batch_size}")
-        self._iter: Iterator[torch.Tensor] | None = None
-
-    def _tensor_batches(self) -> Iterator[torch.Tensor]:
-        per_epoch = self.num_samples // self.batch_size
-        epoch, pos = divmod(self.consumed, per_epoch)
-        while True:  # one small host-to-device copy per epoch, none per batch
-            perm = _epoch_permutation(self.num_samples, self.seed, epoch).to(self.device)
-            for b in range(pos, per_epoch):
-                yield self._tensor[perm[b * self.batch_size:(b + 1) * self.batch_size]]
-            epoch, pos = epoch + 1, 0
-
-    def _loader_batches(self) -> Iterator[torch.Tensor]:
-        loader = DataLoader(
-            self._dataset, batch_sampler=_IndexBatches(self.num_samples, self.batch_size,
-                                                       self.seed, self.consumed),
-            num_workers=self._num_workers, pin_memory=self.device.type == "cuda",
-            # its own generator, so creating the loader does not draw from torch's global one
-            generator=torch.Generator().manual_seed(self.seed),
-            persistent_workers=self._num_workers > 0)
-        for batch in loader:
-            yield _first_tensor(batch).to(self.device, self._dtype, non_blocking=True)
-
-    def __iter__(self) -> BatchStream:
-        return self
-
-    def __next__(self) -> torch.Tensor:
-        if self._iter is None:
-            self._iter = (self._tensor_batches() if self._tensor is not None
-                          else self._loader_batches())
-        batch = next(self._iter)
-        self.consumed += 1
-        if self.channels_last and batch.ndim == 4:
-            batch = batch.contiguous(memory_format=torch.channels_last)
-        return batch
-
-
-# --------------------------------------------------------------------------- precision
-
-
-class MixedPrecision:
-    """Autocast and loss scaling for one device; a no-op unless ``enabled`` on CUDA.
-
-    Uses bfloat16 where the GPU supports it (no loss scaling needed), else float16 with one
-    ``GradScaler`` per optimizer name. A step function writes::
-
-        with precision.autocast():
-            loss = ...
-        optimizer.zero_grad(set_to_none=True)
-        precision.backward_step(loss, optimizer, "discriminator")
-    """
-
-    def __init__(self, device: str | torch.device, enabled: bool = False) -> None:
-        device = torch.device(device)
-        self.enabled = _check_bool(enabled, "enabled") and device.type == "cuda"
-        if enabled and not self.enabled:
-            warnings.warn(f"amp=True needs a CUDA device; training on {device} in float32",
-                          stacklevel=3)
-        self.dtype = (torch.bfloat16 if self.enabled and torch.cuda.is_bf16_supported()
-                      else torch.float16)
-        self._scalers: dict[str, torch.amp.GradScaler] = {}
-
-    def autocast(self) -> contextlib.AbstractContextManager:
-        """A context in which forward passes run in reduced precision (if enabled)."""
-        if not self.enabled:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type="cuda", dtype=self.dtype)
-
-    def _scaler(self, name: str) -> torch.amp.GradScaler | None:
-        if not (self.enabled and self.dtype == torch.float16):
-            return None
-        if name not in self._scalers:
-            self._scalers[name] = torch.amp.GradScaler("cuda")
-        return self._scalers[name]
-
-    def backward_step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer,
-                      name: str) -> None:
-        """``loss.backward()`` then ``optimizer.step()``, with loss scaling under float16."""
-        scaler = self._scaler(name)
-        if scaler is None:
-            loss.backward()
-            optimizer.step()
-        else:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {name: s.state_dict() for name, s in self._scalers.items()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        for name, s in state.items():
-            scaler = self._scaler(name)
-            if scaler is not None:
-                scaler.load_state_dict(s)
 
 
 # --------------------------------------------------------------------------- the loop
@@ -574,7 +370,7 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
             raise TypeError(f"optimizers[{name!r}] must be a torch.optim.Optimizer, got "
                             f"{type(opt).__name__}")
     path = None if checkpoint_path is None else Path(os.fspath(checkpoint_path))
-    if _check_bool(resume, "resume") and path is None:
+    if check_bool(resume, "resume") and path is None:
         raise ValueError("resume=True needs a checkpoint_path to resume from")
     check_int(callback_every, "callback_every", minimum=1)
     check_int(log_every, "log_every", minimum=1)
@@ -789,15 +585,6 @@ class GANStep:
         self.precision.load_state_dict(state.get("precision", {}))
 
 
-def _sample_shape(data) -> tuple[int, ...] | None:
-    tensor = _in_memory(data)
-    if tensor is not None:
-        return tuple(tensor.shape[1:])
-    if isinstance(data, Dataset) and len(data):  # type: ignore[arg-type]
-        return tuple(_first_tensor(data[0]).shape)
-    return None
-
-
 def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANTrainConfig, *,
               device: str | torch.device | None = None,
               checkpoint_path: str | os.PathLike | None = None, resume: bool = False,
@@ -837,7 +624,7 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
     if not isinstance(getattr(generator, "latent_dim", None), int):
         raise TypeError("generator must have an int attribute latent_dim (the length of z)")
     expected = getattr(getattr(discriminator, "config", None), "data_shape", None)
-    shape = _sample_shape(data)
+    shape = sample_shape(data)
     if expected is not None and shape is not None and shape != tuple(expected):
         raise ValueError(f"data has samples of shape {shape}, but the discriminator expects "
                          f"{tuple(expected)} (its config.data_shape)")
