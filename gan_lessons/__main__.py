@@ -1,13 +1,15 @@
-"""Command line: ``python -m gan_lessons train ...`` and ``python -m gan_lessons sample ...``.
+"""Command line: ``python -m gan_lessons train|train-ae|sample ...``.
 
     python -m gan_lessons train --model mlp --data mnist --steps 3000 --out runs/mlp_mnist.pt
     python -m gan_lessons train --data ring --steps 2000 --out runs/mlp_ring.pt
+    python -m gan_lessons train-ae --model conv_vae --data mnist --latent-dim 2 --out runs/vae.pt
     python -m gan_lessons sample --checkpoint runs/mlp_mnist.pt --num 64 --out samples.png
 
 Every checkpoint records the command that produced it (``load_checkpoint(p)["meta"]["command"]``),
 so a figure in the book can say exactly how to reproduce its weights. Parsing is kept apart from
-the work: :func:`train_command` and :func:`sample_command` are plain functions. A bad argument
-or missing data prints one line and exits with status 2; a diverged run exits with status 1.
+the work: :func:`train_command`, :func:`train_ae_command` and :func:`sample_command` are plain
+functions. A bad argument or missing data prints one line and exits with status 2; a diverged
+run exits with status 1.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["MODELS", "build_parser", "main", "sample_command", "train_command"]
+__all__ = ["AE_MODELS", "MODELS", "build_parser", "main", "sample_command", "train_ae_command",
+           "train_command"]
 
 
 # --------------------------------------------------------------------------- models
@@ -52,6 +55,33 @@ def _build_dcgan(data_shape: tuple[int, ...], latent_dim: int | None, width: int
 
 MODELS: dict[str, Callable] = {"mlp": _build_mlp, "dcgan": _build_dcgan}
 """``--model`` choices: ``name -> build(data_shape, latent_dim, width) -> (generator, discriminator)``."""
+
+
+def _build_autoencoder(family: str):
+    def build(data_shape: tuple[int, ...], latent_dim: int | None, width: int | None = None):
+        from .models import ConvAutoencoderConfig, MLPAutoencoderConfig, build_model
+
+        if len(data_shape) != 3:
+            raise ValueError(f"--data must be an image data set for train-ae, got samples of "
+                             f"shape {data_shape}")
+        if family == "mlp_ae":
+            if width is not None:
+                raise ValueError("--width applies to --model conv_ae and conv_vae only")
+            config = MLPAutoencoderConfig(data_shape=data_shape, latent_dim=latent_dim or 2)
+        else:
+            if data_shape[1] != data_shape[2]:
+                raise ValueError(f"--model {family} needs square images (C, S, S), got samples "
+                                 f"of shape {data_shape}")
+            config = ConvAutoencoderConfig(image_size=data_shape[1], channels=data_shape[0],
+                                           width=width or 32, latent_dim=latent_dim or 2)
+        return build_model(family, "autoencoder", config)
+
+    return build
+
+
+AE_MODELS: dict[str, Callable] = {name: _build_autoencoder(name)
+                                  for name in ("mlp_ae", "conv_ae", "conv_vae")}
+"""``train-ae --model`` choices: ``name -> build(data_shape, latent_dim, width) -> autoencoder``."""
 
 
 # --------------------------------------------------------------------------- commands
@@ -111,6 +141,44 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
     generator, discriminator = MODELS[model](sample_shape(dataset), latent_dim, width)
     return train_gan(generator, discriminator, dataset, config, device=device,
                      checkpoint_path=out, resume=resume, progress=progress, command=command)
+
+
+def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLike,
+                     steps: int = 3000, batch_size: int = 128, lr: float = 1e-3,
+                     beta: float = 1.0, reconstruction: str = "bce", seed: int = 0,
+                     latent_dim: int | None = None, width: int | None = None,
+                     data_root: str | None = None, limit: int | None = None,
+                     image_size: int | None = None, device: str | None = None,
+                     checkpoint_every: int = 0, resume: bool = False, amp: bool = False,
+                     workers: int = 0, progress: bool = True, command: str | None = None,
+                     channels_last: bool | None = None):
+    """Train an autoencoder (``mlp_ae``, ``conv_ae``) or a VAE (``conv_vae``) on the images of
+    ``data`` and save the checkpoint at ``out``; returns the TrainResult.
+
+    ``data`` is ``mnist``, ``cifar10`` or a folder of images; the model is built for its sample
+    shape (latent size ``latent_dim``, default 2) after seeding with ``seed``, and trained with
+    :func:`gan_lessons.train_autoencoder.train_autoencoder`.
+    """
+    from .batches import sample_shape
+    from .data import TOY_DATASETS
+    from .device import seed_everything
+    from .train_autoencoder import AETrainConfig, train_autoencoder
+
+    if model not in AE_MODELS:
+        raise ValueError(f"model must be one of {tuple(AE_MODELS)}, got {model!r}")
+    config = AETrainConfig(num_steps=steps, batch_size=batch_size, lr=lr, beta=beta,
+                           reconstruction=reconstruction, seed=seed,
+                           checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
+                           channels_last=channels_last)
+    if data.lower() in TOY_DATASETS:
+        raise ValueError(f"--data must be an image data set for train-ae (mnist, cifar10 or a "
+                         f"folder of images), got the 2-D toy set {data!r}")
+    dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
+                         seed=seed)
+    seed_everything(seed)
+    autoencoder = AE_MODELS[model](sample_shape(dataset), latent_dim, width)
+    return train_autoencoder(autoencoder, dataset, config, device=device, checkpoint_path=out,
+                             resume=resume, progress=progress, command=command)
 
 
 def _scatter_png(points, title: str):
@@ -190,6 +258,16 @@ def _nonnegative_int(text: str) -> int:
     return 0 if text.strip() == "0" else _positive_int(text)
 
 
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -200,13 +278,44 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options that ``train`` and ``train-ae`` share: seeding, data, device, checkpoints."""
+    parser.add_argument("--seed", type=_nonnegative_int, default=0, metavar="N",
+                        help="seeds the models, the data order and the noise (default 0)")
+    parser.add_argument("--data-root", metavar="DIR", help="folder holding the data sets (default "
+                                            "$GAN_LESSONS_DATA, then ~/.cache/gan_lessons/data)")
+    parser.add_argument("--limit", type=_positive_int, metavar="N",
+                        help="use only this many training samples (toy sets: draw this many)")
+    parser.add_argument("--image-size", type=_positive_int, metavar="PX",
+                        help="resize images to this size")
+    parser.add_argument("--device", metavar="DEV",
+                        help="cpu, cuda, mps (default: the best available)")
+    parser.add_argument("--checkpoint-every", type=_nonnegative_int, default=0, metavar="N",
+                        help="also save every N steps (default: only at the end)")
+    parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    parser.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                        help="channels-last memory format (default: on for convolutional models)")
+    parser.add_argument("--workers", type=_nonnegative_int, default=0, metavar="N",
+                        help="DataLoader workers for image folders (default 0)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _saved_message(out: str, result) -> str:
+    """``saved OUT (step N, loss_a 0.123, ...)`` from a TrainResult's last history entries."""
+    last = {k: v[-1] for k, v in result.history.items() if k != "step" and v}
+    losses = ", ".join(f"{k} {v:.3f}" for k, v in last.items())
+    return f"saved {out} (step {result.step}{', ' + losses if losses else ''})"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m gan_lessons`` argument parser (subcommands ``train`` and ``sample``)."""
-    from .losses import GENERATOR_LOSSES
+    """The ``python -m gan_lessons`` argument parser (subcommands ``train``, ``train-ae`` and
+    ``sample``)."""
+    from .losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES
 
     parser = _Parser(prog="python -m gan_lessons",
                      description="Train the book's GANs and draw samples from checkpoints.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sample}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,train-ae,sample}")
 
     train = sub.add_parser("train", help="train a GAN and save a checkpoint",
                            description="Train a GAN; the checkpoint records this command.")
@@ -227,26 +336,32 @@ def build_parser() -> argparse.ArgumentParser:
                        default="non_saturating", help="default non_saturating")
     train.add_argument("--latent-dim", type=_positive_int, metavar="N",
                        help="length of z (default 100 for images, 2 for toy sets)")
-    train.add_argument("--seed", type=_nonnegative_int, default=0, metavar="N",
-                       help="seeds the models, the data order and the noise (default 0)")
-    train.add_argument("--data-root", metavar="DIR", help="folder holding the data sets (default "
-                                           "$GAN_LESSONS_DATA, then ~/.cache/gan_lessons/data)")
-    train.add_argument("--limit", type=_positive_int, metavar="N",
-                       help="use only this many training samples (toy sets: draw this many)")
-    train.add_argument("--image-size", type=_positive_int, metavar="PX", help="resize images to this size")
-    train.add_argument("--device", metavar="DEV", help="cpu, cuda, mps (default: the best available)")
-    train.add_argument("--checkpoint-every", type=_nonnegative_int, default=0, metavar="N",
-                       help="also save every N steps (default: only at the end)")
-    train.add_argument("--resume", action="store_true",
-                       help="continue from --out if it exists")
-    train.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
     train.add_argument("--width", type=_positive_int, metavar="N",
                        help="dcgan: channels next to the image, doubling inwards (default 64)")
-    train.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
-                       help="channels-last memory format (default: on for convolutional models)")
-    train.add_argument("--workers", type=_nonnegative_int, default=0, metavar="N",
-                       help="DataLoader workers for image folders (default 0)")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_options(train)
+
+    ae = sub.add_parser("train-ae", help="train an autoencoder or a VAE and save a checkpoint",
+                        description="Train an autoencoder or a VAE on images; the checkpoint "
+                                    "records this command.")
+    ae.add_argument("--model", choices=tuple(AE_MODELS), default="conv_vae",
+                    help="model family (default conv_vae)")
+    ae.add_argument("--data", required=True, metavar="NAME|DIR",
+                    help="mnist, cifar10, or a folder of images")
+    ae.add_argument("--out", metavar="PATH", help="checkpoint path (default runs/<model>_<data>.pt)")
+    ae.add_argument("--steps", type=_positive_int, default=3000, metavar="N",
+                    help="optimizer steps (default 3000)")
+    ae.add_argument("--batch-size", type=_positive_int, default=128, metavar="N",
+                    help="images per mini-batch (default 128)")
+    ae.add_argument("--lr", type=_positive_float, default=1e-3, metavar="LR",
+                    help="Adam learning rate (default 1e-3)")
+    ae.add_argument("--latent-dim", type=_positive_int, metavar="N", help="length of z (default 2)")
+    ae.add_argument("--width", type=_positive_int, metavar="N",
+                    help="conv_ae, conv_vae: channels of the first convolution (default 32)")
+    ae.add_argument("--beta", type=_nonnegative_float, default=1.0, metavar="B",
+                    help="weight of the VAE's KL term (default 1)")
+    ae.add_argument("--reconstruction", choices=tuple(RECONSTRUCTION_LOSSES), default="bce",
+                    help="reconstruction loss (default bce)")
+    _add_run_options(ae)
 
     sample = sub.add_parser("sample", help="draw samples from a checkpoint into a PNG",
                             description="Draw samples from a checkpoint's generator.")
@@ -308,9 +423,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 amp=args.amp, workers=args.workers, progress=not args.quiet,
                 width=args.width, channels_last=args.channels_last,
                 command="python -m gan_lessons " + shlex.join(argv))
-            last = {k: v[-1] for k, v in result.history.items() if k != "step" and v}
-            losses = ", ".join(f"{k} {v:.3f}" for k, v in last.items())
-            print(f"saved {out} (step {result.step}{', ' + losses if losses else ''})")
+            print(_saved_message(out, result))
+        elif args.command == "train-ae":
+            out = args.out or os.path.join("runs", f"{args.model}_{Path(args.data).name}.pt")
+            result = train_ae_command(
+                model=args.model, data=args.data, out=out, steps=args.steps,
+                batch_size=args.batch_size, lr=args.lr, beta=args.beta,
+                reconstruction=args.reconstruction, seed=args.seed, latent_dim=args.latent_dim,
+                width=args.width, data_root=args.data_root, limit=args.limit,
+                image_size=args.image_size, device=args.device,
+                checkpoint_every=args.checkpoint_every, resume=args.resume, amp=args.amp,
+                workers=args.workers, progress=not args.quiet,
+                channels_last=args.channels_last,
+                command="python -m gan_lessons " + shlex.join(argv))
+            print(_saved_message(out, result))
         else:
             out = sample_command(checkpoint=args.checkpoint, out=args.out, num=args.num,
                                  seed=args.seed, nrow=args.nrow, device=args.device)

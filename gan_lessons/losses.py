@@ -12,21 +12,35 @@ mean over the batch and returns a 0-dim tensor. Under mixed precision the logits
 float32 first.
 
 Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, eq. (1) and sec. 3.
+
+The last section holds the autoencoder and VAE losses (Kingma & Welling, "Auto-Encoding
+Variational Bayes", ICLR 2014): reconstruction errors computed from a decoder's pixel logits,
+the KL term of a diagonal Gaussian posterior against N(0, I), and the (negative) ELBO. Those
+*sum* over pixels and latent dimensions and average over the batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
+from ._validate import check_choice, check_float
+
 __all__ = [
     "GENERATOR_LOSSES",
+    "RECONSTRUCTION_LOSSES",
+    "ELBOLoss",
+    "bce_reconstruction",
     "discriminator_loss",
+    "elbo_loss",
     "generator_loss_minimax",
     "generator_loss_nonsaturating",
     "get_generator_loss",
+    "kl_standard_normal",
+    "mse_reconstruction",
 ]
 
 
@@ -119,3 +133,162 @@ def get_generator_loss(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     if name not in GENERATOR_LOSSES:
         raise ValueError(f"generator_loss must be one of {tuple(GENERATOR_LOSSES)}, got {name!r}")
     return GENERATOR_LOSSES[name]
+
+
+# --------------------------------------------------------------------------- autoencoders
+
+
+def _pixel_pair(logits, x) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check that ``logits`` and ``x`` are floating tensors ``(B, ...)`` of one shape."""
+    for name, value in (("logits", logits), ("x", x)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        if not value.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        if value.ndim < 2 or value.shape[0] == 0:
+            raise ValueError(f"{name} must have shape (B, ...) with B >= 1, got "
+                             f"{tuple(value.shape)}")
+    if logits.shape != x.shape:
+        raise ValueError(f"logits and x must have the same shape, got {tuple(logits.shape)} "
+                         f"and {tuple(x.shape)}")
+    return logits.float(), x.float()
+
+
+def mse_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    r"""Squared error between the reconstruction and the image, summed over pixels.
+
+    .. math::
+        L_\text{MSE} = \frac{1}{B}\sum_{b=1}^{B}\sum_{i=1}^{n}(x_{b,i} - \hat x_{b,i})^2,
+        \qquad \hat x = \tanh(l / 2)
+
+    with ``n`` the number of values per image (``C·H·W``). The source article's loss
+    :math:`\frac1n\sum_i (x_i - \hat x_i)^2` *averages* over the pixels instead; this sum is
+    ``n`` times that (``n * F.mse_loss(x_hat, x)``). For a plain autoencoder the factor only
+    rescales the gradient; next to a KL term it sets the balance between the two. Up to a
+    constant, it is ``-log p(x|z)`` of a Gaussian decoder ``N(x_hat, 1/2 I)``.
+
+    Args:
+        logits: the decoder's pixel logits ``l``, ``(B, C, H, W)`` (any ``(B, ...)``).
+        x: the images, same shape, in [-1, 1].
+
+    Returns:
+        A 0-dim float32 tensor: the mean over the batch of each image's summed squared error.
+    """
+    logits, x = _pixel_pair(logits, x)
+    x_hat = torch.tanh(logits / 2)  # (B, ...) in [-1, 1]
+    return (x_hat - x).pow(2).flatten(1).sum(1).mean()
+
+
+def bce_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    r"""Binary cross-entropy of the pixels, summed over pixels: ``-log p(x|z)`` of a decoder
+    whose pixels are independent Bernoulli variables with means ``p = sigmoid(l)``.
+
+    .. math::
+        L_\text{BCE} = -\frac{1}{B}\sum_{b=1}^{B}\sum_{i=1}^{n}
+            \big[t_{b,i}\log p_{b,i} + (1 - t_{b,i})\log(1 - p_{b,i})\big],
+        \qquad t = \frac{x + 1}{2},\quad p = \sigma(l) = \frac{\hat x + 1}{2}
+
+    computed from the logits, ``t·softplus(-l) + (1 - t)·softplus(l)``
+    (``F.binary_cross_entropy_with_logits``), so it stays finite for any logit. MNIST's grey
+    pixels make ``t`` fractional; the loss then cannot reach 0 but is still minimised at
+    ``p = t`` (its minimum is the pixels' entropy).
+
+    Args:
+        logits: the decoder's pixel logits ``l``, ``(B, C, H, W)`` (any ``(B, ...)``).
+        x: the images, same shape, in [-1, 1].
+
+    Returns:
+        A 0-dim float32 tensor: the mean over the batch of each image's summed cross-entropy.
+    """
+    logits, x = _pixel_pair(logits, x)
+    target = ((x + 1) / 2).clamp(0.0, 1.0)  # [-1, 1] -> [0, 1]
+    per_pixel = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return per_pixel.flatten(1).sum(1).mean()
+
+
+RECONSTRUCTION_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "bce": bce_reconstruction,
+    "mse": mse_reconstruction,
+}
+"""Reconstruction losses by the name ``AETrainConfig.reconstruction`` takes."""
+
+
+def _gaussian(mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
+    for name, value in (("mu", mu), ("logvar", logvar)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        if not value.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        if value.ndim != 2 or value.shape[0] == 0:
+            raise ValueError(f"{name} must have shape (B, latent_dim) with B >= 1, got "
+                             f"{tuple(value.shape)}")
+    if mu.shape != logvar.shape:
+        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
+                         f"{tuple(logvar.shape)}")
+    return mu.float(), logvar.float()
+
+
+def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    r"""KL divergence of the posterior ``q(z|x) = N(mu, diag(exp(logvar)))`` from ``N(0, I)``.
+
+    .. math::
+        D_\text{KL}\big(q(z|x)\,\|\,N(0, I)\big)
+        = -\frac12\sum_{j=1}^{d}\big(1 + \log\sigma_j^2 - \mu_j^2 - \sigma_j^2\big)
+
+    (Kingma & Welling 2014, appendix B), summed over the ``d`` latent dimensions and averaged
+    over the batch. It is 0 exactly when ``mu = 0`` and ``logvar = 0``, and positive otherwise.
+
+    Args:
+        mu: posterior means ``(B, latent_dim)``.
+        logvar: posterior log-variances ``log sigma^2``, ``(B, latent_dim)``.
+
+    Returns:
+        A 0-dim float32 tensor (nats per example).
+    """
+    mu, logvar = _gaussian(mu, logvar)
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(1).mean()
+
+
+class ELBOLoss(NamedTuple):
+    """What :func:`elbo_loss` returns: 0-dim tensors, ``total = reconstruction + beta * kl``."""
+
+    total: torch.Tensor
+    reconstruction: torch.Tensor
+    kl: torch.Tensor
+
+
+def elbo_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+              beta: float = 1.0, reconstruction: str = "bce") -> ELBOLoss:
+    r"""The VAE's loss: the negative evidence lower bound, with a weight ``beta`` on the KL term.
+
+    .. math::
+        \log p(x) \ \ge\ \text{ELBO}(x)
+        = \mathbb{E}_{q(z|x)}[\log p(x|z)] - D_\text{KL}\big(q(z|x)\,\|\,p(z)\big),
+        \qquad
+        L = -\mathbb{E}_{q(z|x)}[\log p(x|z)] + \beta\, D_\text{KL}\big(q(z|x)\,\|\,N(0, I)\big)
+
+    The expectation is estimated with the one sample ``z`` that produced ``logits`` (the
+    reparameterisation trick), so ``-log p(x|z)`` is :func:`bce_reconstruction` (a Bernoulli
+    decoder) or :func:`mse_reconstruction` (a Gaussian one, up to constants). With
+    ``beta = 1`` this is the negative ELBO of Kingma & Welling (2014), eq. (3) and (10); other
+    values give the beta-VAE of Higgins et al. (2017). Both terms sum over pixels and latent
+    dimensions and average over the batch.
+
+    Args:
+        logits: decoder logits for ``z ~ q(z|x)``, ``(B, C, H, W)``.
+        x: the images, same shape, in [-1, 1].
+        mu, logvar: the posterior's parameters, ``(B, latent_dim)`` each, same ``B``.
+        beta: weight of the KL term, ``>= 0``.
+        reconstruction: ``"bce"`` (default) or ``"mse"``.
+
+    Returns:
+        ``ELBOLoss(total, reconstruction, kl)``, 0-dim float32 tensors.
+    """
+    beta = check_float(beta, "beta", 0.0)
+    check_choice(reconstruction, "reconstruction", RECONSTRUCTION_LOSSES)
+    recon = RECONSTRUCTION_LOSSES[reconstruction](logits, x)
+    kl = kl_standard_normal(mu, logvar)
+    if mu.shape[0] != logits.shape[0]:
+        raise ValueError(f"mu must have one row per image ({logits.shape[0]}), got "
+                         f"{mu.shape[0]}")
+    return ELBOLoss(recon + beta * kl, recon, kl)
