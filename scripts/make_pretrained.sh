@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Rebuild every checkpoint bundled in gan_lessons/pretrained/ and rewrite registry.json.
+#
+#   bash scripts/make_pretrained.sh            # everything (about 20 min on a free 2-core CPU)
+#   bash scripts/make_pretrained.sh mnist      # only mlp_mnist
+#   bash scripts/make_pretrained.sh ring       # only the 2-D ring runs of the GAN chapter
+#   bash scripts/make_pretrained.sh dcgan      # only dcgan_mnist and dcgan_cifar10 (DCGAN chapter)
+#   bash scripts/make_pretrained.sh autoencoders  # conv_{ae,vae}{,16}_mnist (autoencoder chapter)
+#
+# Each model is trained with the package's own command line (python -m gan_lessons train ... or
+# train-ae ...),
+# so the checkpoint records the exact command that made it. The full checkpoints (with optimizer
+# states, float32) go to $WORK (default runs/pretrained, ignored by git); then
+# `python -m gan_lessons.pretrained register` writes a compact float16 copy into
+# gan_lessons/pretrained/, and stores its SHA-256, size, step count, training command and
+# training time in gan_lessons/pretrained/registry.json. load_pretrained() refuses any file whose
+# SHA-256 differs from the registry, so commit the .pt files and registry.json together.
+#
+# Training runs on the CPU with one thread per run (--device cpu, OMP_NUM_THREADS=1): on a shared
+# 2-core machine a single thread is faster than two competing ones, and CPU results do not
+# depend on which GPU a machine has. MNIST is read from $GAN_LESSONS_DATA (see the README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+WORK=${WORK:-runs/pretrained}
+WHAT=${1:-all}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
+if [ -z "${GAN_LESSONS_DATA:-}" ] && [ -d ../shared/data ]; then
+  export GAN_LESSONS_DATA="$(cd ../shared/data && pwd)"
+fi
+mkdir -p "$WORK"
+
+# train NAME DESCRIPTION ARGS...: train with the CLI into $WORK/NAME.pt, then register it
+train() {
+  local name=$1 description=$2
+  shift 2
+  local start=$SECONDS
+  echo "[make_pretrained] $name: python -m gan_lessons train $*"
+  "$PY" -m gan_lessons train "$@" --device cpu --out "$WORK/$name.pt"
+  "$PY" -m gan_lessons.pretrained register "$name" "$WORK/$name.pt" \
+    --description "$description" --train-seconds $((SECONDS - start))
+}
+
+# train_ae NAME DESCRIPTION ARGS...: the same with python -m gan_lessons train-ae (autoencoders)
+train_ae() {
+  local name=$1 description=$2
+  shift 2
+  local start=$SECONDS
+  echo "[make_pretrained] $name: python -m gan_lessons train-ae $*"
+  "$PY" -m gan_lessons train-ae "$@" --device cpu --out "$WORK/$name.pt"
+  "$PY" -m gan_lessons.pretrained register "$name" "$WORK/$name.pt" \
+    --description "$description" --train-seconds $((SECONDS - start))
+}
+
+if [ "$WHAT" = all ] || [ "$WHAT" = mnist ]; then
+  # The source article's MLP GAN (gan_lessons.models.MLPGANConfig defaults), non-saturating
+  # loss, Adam lr 2e-4 with betas (0.5, 0.999) (the GANTrainConfig defaults), batch 64,
+  # 10000 generator updates (about 10.7 epochs): 10-16 min on one CPU core.
+  train mlp_mnist \
+    "The source article's MLP GAN (G 100-256-512-1024-784 tanh, D 784-1024-512-256-1 with dropout 0.3) on MNIST, non-saturating loss, Adam 2e-4, betas (0.5, 0.999), batch 64; float16 weights." \
+    --model mlp --data mnist --steps 10000 --batch-size 64 --lr 2e-4 --seed 0 \
+    --checkpoint-every 1000
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = ring ]; then
+  # The mode-coverage comparison of the GAN chapter: the toy MLP (two hidden layers of 128 in
+  # both networks) on the ring of 8 Gaussians, latent size {2, 16} x {non-saturating, minimax}
+  # generator loss x seeds {0, 1, 2}; 3000 generator updates of batch 256, lr 5e-4, one
+  # discriminator step per generator step. About 30 s per run on one free CPU core.
+  for z in 2 16; do
+    for loss in non_saturating minimax; do
+      for seed in 0 1 2; do
+        short=$([ "$loss" = minimax ] && echo mm || echo ns)
+        train "ring_z${z}_${short}_s${seed}" \
+          "Toy MLP GAN on the ring of 8 Gaussians: latent size $z, $loss generator loss, seed $seed." \
+          --model mlp --data ring --latent-dim "$z" --steps 3000 --batch-size 256 --lr 5e-4 \
+          --generator-loss "$loss" --seed "$seed" --quiet
+      done
+    done
+  done
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = autoencoders ]; then
+  # The autoencoder chapter: the convolutional autoencoder and VAE (width 32) with a 2-D latent
+  # space (scatter plots, decoded grids; 10000 steps of batch 128, about 21 epochs) and with a
+  # 16-D one (3000 steps, 6.4 epochs); Bernoulli (BCE) reconstruction, beta 1, Adam lr 1e-3.
+  # About 10 min (2-D) and 3 min (16-D) of one free CPU core each.
+  for kind in ae vae; do
+    title=$([ "$kind" = vae ] && echo "variational autoencoder (ELBO, beta 1)" || echo autoencoder)
+    train_ae "conv_${kind}_mnist" \
+      "Convolutional $title on MNIST, 2-D latent space, width 32, BCE reconstruction, Adam 1e-3, batch 128; float16 weights." \
+      --model "conv_$kind" --data mnist --latent-dim 2 --steps 10000 --batch-size 128 \
+      --lr 1e-3 --seed 0 --checkpoint-every 1000
+    train_ae "conv_${kind}16_mnist" \
+      "Convolutional $title on MNIST, 16-D latent space, width 32, BCE reconstruction, Adam 1e-3, batch 128; float16 weights." \
+      --model "conv_$kind" --data mnist --latent-dim 16 --steps 3000 --batch-size 128 \
+      --lr 1e-3 --seed 0 --checkpoint-every 1000
+  done
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = dcgan ]; then
+  # The DCGAN chapter (book/dcgan.ipynb): DCGANConfig width 32, Adam lr 2e-4 with betas
+  # (0.5, 0.999), non-saturating loss. MNIST: 28x28, batch 128, 7000 steps (15 epochs).
+  # CIFAR-10: 32x32, batch 64, 14000 steps (18 epochs); --limit 50000 decodes the whole
+  # offline JPEG copy into memory once (about a minute) instead of decoding every batch.
+  # --resume continues an interrupted run from its last --checkpoint-every save (the bundled
+  # files were trained in sittings that way: MNIST to step 4000 then 7000, CIFAR-10 to 6000,
+  # 9000 then 14000); resuming is exact, so one uninterrupted run gives the same weights. On a
+  # busy 2-core machine, with both runs side by side: about 50 min (MNIST), 65 min (CIFAR-10;
+  # about 30 min alone on a free core).
+  train dcgan_mnist \
+    "DCGAN (Radford et al. 2016) on MNIST 28x28: DCGANConfig(image_size=28, channels=1, width=32), batch 128, 7000 steps (about 15 epochs), Adam 2e-4, betas (0.5, 0.999), non-saturating loss; trained 4000 steps, then resumed to 7000 with the recorded command; float16 weights." \
+    --model dcgan --data mnist --width 32 --batch-size 128 --lr 2e-4 --steps 7000 --seed 0 \
+    --checkpoint-every 500 --resume
+  train dcgan_cifar10 \
+    "DCGAN (Radford et al. 2016) on CIFAR-10 32x32 (all 50,000 training images): DCGANConfig(image_size=32, channels=3, width=32), batch 64, 14000 steps (about 18 epochs), Adam 2e-4, betas (0.5, 0.999), non-saturating loss; trained in three sittings (6000, 9000, 14000 steps), resumed with the recorded command; float16 weights." \
+    --model dcgan --data cifar10 --limit 50000 --width 32 --batch-size 64 --lr 2e-4 \
+    --steps 14000 --seed 0 --checkpoint-every 500 --resume
+fi
+
+"$PY" -m gan_lessons.pretrained verify
