@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from ._validate import check_int
 from .device import get_device
 
-__all__ = ["BatchStream", "sample_shape"]
+__all__ = ["BatchStream", "check_sample_shape", "sample_shape"]
 
 
 
@@ -158,3 +158,15 @@ def sample_shape(data) -> tuple[int, ...] | None:
     if isinstance(data, Dataset) and len(data):  # type: ignore[arg-type]
         return tuple(_first_tensor(data[0]).shape)
     return None
+
+
+def check_sample_shape(data, expected, owner: str) -> None:
+    """Raise ValueError when ``data``'s samples do not have the shape ``expected``.
+
+    ``expected`` is a model's ``config.data_shape`` (``None``: nothing to check); ``owner`` names
+    the model in the message, e.g. ``"the discriminator"``.
+    """
+    shape = sample_shape(data)
+    if expected is not None and shape is not None and shape != tuple(expected):
+        raise ValueError(f"data has samples of shape {shape}, but {owner} expects "
+                         f"{tuple(expected)} (its config.data_shape)")

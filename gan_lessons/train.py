@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ._validate import check_bool, check_choice, check_float, check_int
-from .batches import BatchStream, sample_shape
+from .batches import BatchStream, check_sample_shape
 from .checkpoints import load_checkpoint, save_checkpoint
 from .device import get_device
 from .losses import GENERATOR_LOSSES, discriminator_loss, get_generator_loss
@@ -623,11 +623,8 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
             raise TypeError(f"{name} must be an nn.Module, got {type(model).__name__}")
     if not isinstance(getattr(generator, "latent_dim", None), int):
         raise TypeError("generator must have an int attribute latent_dim (the length of z)")
-    expected = getattr(getattr(discriminator, "config", None), "data_shape", None)
-    shape = sample_shape(data)
-    if expected is not None and shape is not None and shape != tuple(expected):
-        raise ValueError(f"data has samples of shape {shape}, but the discriminator expects "
-                         f"{tuple(expected)} (its config.data_shape)")
+    check_sample_shape(data, getattr(getattr(discriminator, "config", None), "data_shape", None),
+                       "the discriminator")
     device = get_device(device) if device is None else torch.device(device)
     generator.to(device)
     discriminator.to(device)

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ._validate import check_choice, check_float, check_int
-from .batches import sample_shape
+from .batches import check_sample_shape
 from .device import get_device
 from .losses import RECONSTRUCTION_LOSSES, elbo_loss
 from .train import MixedPrecision, TrainConfig, TrainResult, TrainState, fit
@@ -205,11 +205,7 @@ def train_autoencoder(model: nn.Module, data, config: AETrainConfig, *,
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     check_choice(snapshot, "snapshot", SNAPSHOT_KINDS)
-    expected = getattr(model, "data_shape", None)
-    shape = sample_shape(data)
-    if expected is not None and shape is not None and shape != tuple(expected):
-        raise ValueError(f"data has samples of shape {shape}, but the model expects "
-                         f"{tuple(expected)} (its config.data_shape)")
+    check_sample_shape(data, getattr(model, "data_shape", None), "the model")
     device = get_device(device) if device is None else torch.device(device)
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)

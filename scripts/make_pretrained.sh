@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild every checkpoint bundled in gan_lessons/pretrained/ and rewrite registry.json.
 #
-#   bash scripts/make_pretrained.sh            # everything (about 20 min on a free 2-core CPU)
+#   bash scripts/make_pretrained.sh            # everything (about 2 hours on a 2-core CPU)
 #   bash scripts/make_pretrained.sh mnist      # only mlp_mnist
 #   bash scripts/make_pretrained.sh ring       # only the 2-D ring runs of the GAN chapter
 #   bash scripts/make_pretrained.sh dcgan      # only dcgan_mnist and dcgan_cifar10 (DCGAN chapter)

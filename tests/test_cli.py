@@ -74,6 +74,10 @@ def test_train_tiny_mnist_then_sample(tmp_path, monkeypatch):
     (["train", "--data", "ring", "--lr", "abc"], "--lr"),
     (["sample"], "--checkpoint"),
     ([], "required"),
+    (["train-ae", "--data", "mnist", "--model", "conv_gan"], "--model"),
+    (["train-ae", "--data", "mnist", "--beta", "-1"], "--beta"),
+    (["train-ae", "--data", "mnist", "--reconstruction", "l1"], "--reconstruction"),
+    (["train-ae", "--steps", "3"], "--data"),
 ])
 def test_bad_arguments_exit_2_with_one_line(argv, words, capsys):
     with pytest.raises(SystemExit) as info:

@@ -6,8 +6,8 @@ import warnings
 
 import pytest
 import torch
+from datasets_for_tests import PairDataset
 from torch.optim.optimizer import register_optimizer_step_post_hook
-from torch.utils.data import Dataset
 
 from gan_lessons.checkpoints import load_checkpoint
 from gan_lessons.models import MLPDiscriminator, MLPGANConfig, build_gan
@@ -51,19 +51,6 @@ def params(model):
 
 def file_hash(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class PairDataset(Dataset):
-    """A generic Dataset of (tensor, label) pairs: goes through a DataLoader."""
-
-    def __init__(self, x):
-        self.x = x
-
-    def __len__(self):
-        return len(self.x)
-
-    def __getitem__(self, i):
-        return self.x[i], 0
 
 
 def test_a_few_steps_move_both_models_with_finite_losses():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch.utils.data import Dataset
+from datasets_for_tests import PairDataset
 
 from gan_lessons.__main__ import main
 from gan_lessons.checkpoints import load_checkpoint, load_models
@@ -70,19 +70,6 @@ def train(num_steps, model=None, data=None, **kwargs):
     data = images() if data is None else data
     return train_autoencoder(model, data, AETrainConfig(num_steps=num_steps, **options),
                              device="cpu", progress=False, **kwargs)
-
-
-class PairDataset(Dataset):
-    """A generic Dataset of (image, label) pairs: goes through a DataLoader."""
-
-    def __init__(self, x):
-        self.x = x
-
-    def __len__(self):
-        return len(self.x)
-
-    def __getitem__(self, i):
-        return self.x[i], 7
 
 
 @pytest.mark.parametrize("make", [mlp_ae, conv_vae], ids=["mlp_ae", "conv_vae"])
@@ -321,32 +308,6 @@ def test_train_ae_on_a_tiny_mnist_subset(tmp_path, monkeypatch, model):
     assert ckpt["models"]["autoencoder"]["config"]["latent_dim"] == 2
     assert ckpt["train_config"]["reconstruction"] == "mse"
     assert "--data mnist" in ckpt["meta"]["command"]
-
-
-@pytest.mark.parametrize(("argv", "words"), [
-    (["train-ae", "--data", "ring", "--quiet"], "image data set"),
-    (["train-ae", "--data", "ring", "--model", "mlp_ae", "--width", "4"], "image data set"),
-])
-def test_train_ae_runtime_errors_exit_2_with_one_line(argv, words, capsys, tmp_path):
-    assert main([*argv, "--out", str(tmp_path / "x.pt")]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert words in err
-
-
-@pytest.mark.parametrize(("argv", "words"), [
-    (["train-ae", "--data", "mnist", "--model", "conv_gan"], "--model"),
-    (["train-ae", "--data", "mnist", "--beta", "-1"], "--beta"),
-    (["train-ae", "--data", "mnist", "--reconstruction", "l1"], "--reconstruction"),
-    (["train-ae", "--steps", "3"], "--data"),
-])
-def test_train_ae_bad_arguments_exit_2(argv, words, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert words in err
 
 
 def test_width_is_refused_for_the_mlp_autoencoder(tmp_path, capsys):
