@@ -27,10 +27,16 @@
 })();
 
 // RequireJS reads a global `require` object defined before it loads as its configuration.
-// The widget manager asks require for its font files under "@jupyter-widgets/html-manager/dist";
-// point that at the copies in _static/vendor, next to this script, instead of the page's folder.
-var require = {
-  paths: {
-    "@jupyter-widgets/html-manager/dist": new URL("vendor", document.currentScript.src).href,
-  },
-};
+// embed-amd.js defines several AMD modules (@jupyter-widgets/html-manager, /base, /controls, ...),
+// and each webpack bundle in it loads its font files from the folder of its module's URL. Left
+// alone, "@jupyter-widgets/controls" resolves to <page folder>/@jupyter-widgets/controls.js, so
+// whichever bundle styles a widget first would ask the page's folder for fonts (a 404). Map every
+// module name into _static/vendor, next to this script, where setup.sh copies the fonts.
+var require = (function () {
+  const vendor = new URL("vendor", document.currentScript.src).href;
+  const paths = { "@jupyter-widgets/html-manager/dist": vendor };
+  for (const name of ["html-manager", "base", "base7", "controls", "controls7"]) {
+    paths["@jupyter-widgets/" + name] = vendor + "/" + name;
+  }
+  return { paths: paths };
+})();
