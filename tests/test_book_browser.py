@@ -157,6 +157,26 @@ def test_math_is_typeset(open_page, name):
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
+def test_display_math_fits_the_text_column(open_page, name):
+    """MathJax does not break displayed formulas: one wider than the column (1280 px window)
+    is cut off or needs sideways scrolling. Long ones belong in an aligned environment."""
+    loaded = open_page(name)
+    if loaded.page.locator("div.math").count() == 0:
+        pytest.skip(f"{name} has no displayed math")
+    loaded.page.wait_for_selector("mjx-container", timeout=20_000)
+    too_wide = loaded.page.evaluate(
+        """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+            .filter(m => {
+                const formula = m.querySelector('mjx-math');
+                return formula && formula.getBoundingClientRect().width
+                    > m.getBoundingClientRect().width + 1;
+            })
+            .map(m => m.textContent.slice(0, 60))"""
+    )
+    assert too_wide == [], f"displayed formulas wider than the column on {name}: {too_wide}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
 def test_widgets_render_once_from_saved_state(open_page, name):
     loaded = open_page(name)
     views = loaded.page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
