@@ -125,7 +125,8 @@ class ExampleLoop:
 class PackageLoop:
     """``GANStep`` as ``train_gan`` builds it, with the variant's options."""
 
-    def __init__(self, args, device, images, *, channels_last: bool, fused: bool, compile_: bool):
+    def __init__(self, args, device, images, *, channels_last: bool, fused: bool, compile_: bool,
+                 reuse_fakes: bool = False):
         config = DCGANConfig(image_size=64, channels=3, latent_dim=args.latent_dim, width=args.width)
         self.generator = DCGANGenerator(config).to(device)
         self.discriminator = DCGANDiscriminator(config).to(device)
@@ -140,7 +141,8 @@ class PackageLoop:
             generator, discriminator = torch.compile(generator), torch.compile(discriminator)
             generator.latent_dim = args.latent_dim
         self.step_fn = GANStep(generator, discriminator, opt_g, opt_d,
-                               precision=MixedPrecision(device, args.amp))
+                               precision=MixedPrecision(device, args.amp),
+                               reuse_fakes=reuse_fakes)
         self.batches = BatchStream(images, args.batch_size, device=device, channels_last=channels_last)
         self.history: list[dict[str, torch.Tensor]] = []
 
@@ -196,9 +198,12 @@ def main(argv=None) -> None:
         "gan_lessons GANStep + channels_last + fused Adam": lambda: PackageLoop(
             args, device, images, channels_last=True, fused=True, compile_=False),
     }
+    variants["gan_lessons GANStep + channels_last + fused Adam + reuse_fakes"] = lambda: PackageLoop(
+        args, device, images, channels_last=True, fused=True, compile_=False, reuse_fakes=True)
     if args.compile:
-        variants["gan_lessons GANStep + channels_last + fused Adam + compile"] = lambda: PackageLoop(
-            args, device, images, channels_last=True, fused=True, compile_=True)
+        variants["gan_lessons GANStep + channels_last + fused Adam + reuse_fakes + compile"] = (
+            lambda: PackageLoop(args, device, images, channels_last=True, fused=True,
+                                compile_=True, reuse_fakes=True))
     loops = {name: make() for name, make in variants.items()}
     for loop in loops.values():  # warm-up (and compilation)
         time_steps(loop, cpu_batches[:2], device)

@@ -118,7 +118,7 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                   device: str | None = None, checkpoint_every: int = 0, resume: bool = False,
                   amp: bool = False, workers: int = 0, progress: bool = True,
                   command: str | None = None, width: int | None = None,
-                  channels_last: bool | None = None):
+                  channels_last: bool | None = None, reuse_fakes: bool = False):
     """Train ``model`` on ``data`` and save the checkpoint at ``out``; returns the TrainResult.
 
     ``data`` is a toy set (``ring``, ``grid``, ``moons``, ``spiral``), ``mnist``, ``cifar10`` or a
@@ -134,7 +134,7 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
     config = GANTrainConfig(num_steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr,
                             d_steps=d_steps, generator_loss=generator_loss, seed=seed,
                             checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
-                            channels_last=channels_last)
+                            channels_last=channels_last, reuse_fakes=reuse_fakes)
     dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
                          seed=seed)
     seed_everything(seed)
@@ -336,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
                        default="non_saturating", help="default non_saturating")
     train.add_argument("--latent-dim", type=_positive_int, metavar="N",
                        help="length of z (default 100 for images, 2 for toy sets)")
+    train.add_argument("--reuse-fakes", action="store_true",
+                       help="the generator update reuses the discriminator update's fakes: "
+                            "one generator forward less per step (needs --d-steps 1)")
     train.add_argument("--width", type=_positive_int, metavar="N",
                        help="dcgan: channels next to the image, doubling inwards (default 64)")
     _add_run_options(train)
@@ -421,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_root=args.data_root, limit=args.limit, image_size=args.image_size,
                 device=args.device, checkpoint_every=args.checkpoint_every, resume=args.resume,
                 amp=args.amp, workers=args.workers, progress=not args.quiet,
-                width=args.width, channels_last=args.channels_last,
+                width=args.width, channels_last=args.channels_last, reuse_fakes=args.reuse_fakes,
                 command="python -m gan_lessons " + shlex.join(argv))
             print(_saved_message(out, result))
         elif args.command == "train-ae":

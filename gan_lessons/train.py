@@ -127,6 +127,9 @@ class GANTrainConfig(TrainConfig):
         d_steps: discriminator updates per generator update (a "step" is one generator update).
         generator_loss: ``"non_saturating"`` (default) or ``"minimax"``, see
             :mod:`gan_lessons.losses`.
+        reuse_fakes: the generator update scores the discriminator update's fakes instead of
+            fresh ones: one generator forward pass less per step (needs ``d_steps == 1``;
+            see :class:`GANStep`).
 
     >>> GANTrainConfig(num_steps=3000, generator_loss="minimax").lr_d
     0.0002
@@ -137,6 +140,7 @@ class GANTrainConfig(TrainConfig):
     betas: tuple[float, float] = (0.5, 0.999)
     d_steps: int = 1
     generator_loss: str = "non_saturating"
+    reuse_fakes: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -150,6 +154,9 @@ class GANTrainConfig(TrainConfig):
         object.__setattr__(self, "betas", betas)
         check_int(self.d_steps, "d_steps", minimum=1)
         check_choice(self.generator_loss, "generator_loss", GENERATOR_LOSSES)
+        check_bool(self.reuse_fakes, "reuse_fakes")
+        if self.reuse_fakes and self.d_steps != 1:
+            raise ValueError(f"reuse_fakes needs d_steps == 1, got d_steps={self.d_steps}")
 
 
 # --------------------------------------------------------------------------- results
@@ -524,8 +531,13 @@ class GANStep:
     """One GAN training step: ``d_steps`` discriminator updates, then one generator update.
 
     Each discriminator update draws a fresh real batch and fresh noise; the generator update
-    draws fresh noise again. The generator needs a ``latent_dim`` attribute and takes ``z`` of
-    shape ``(B, latent_dim)``; the discriminator returns logits ``(B, 1)``.
+    draws fresh noise again, unless ``reuse_fakes``: then (with ``d_steps == 1``) the generator
+    update scores the very fakes the discriminator just saw, as the pytorch/examples DCGAN loop
+    does, which saves one generator forward pass per step (about 10-20 % of a DCGAN step on a
+    CPU; ``benchmarks/dcgan_step.py``). Both are unbiased estimates of the generator's gradient;
+    the fresh-noise default is Goodfellow et al.'s Algorithm 1 and what the bundled checkpoints
+    were trained with. The generator needs a ``latent_dim`` attribute and takes ``z`` of shape
+    ``(B, latent_dim)``; the discriminator returns logits ``(B, 1)``.
 
     Args:
         generator, discriminator: the two networks (already on the data's device).
@@ -533,6 +545,8 @@ class GANStep:
         generator_loss: ``"non_saturating"`` or ``"minimax"``.
         d_steps: discriminator updates per call.
         precision: a :class:`MixedPrecision` (default: none).
+        reuse_fakes: score the discriminator step's fakes in the generator step (needs
+            ``d_steps == 1``).
 
     Calling it returns ``{"loss_d", "loss_g", "d_real", "d_fake"}`` as 0-dim tensors on the
     device: the discriminator's loss and ``mean sigmoid(D(x_real))``, ``mean sigmoid(D(x_fake))``
@@ -542,7 +556,7 @@ class GANStep:
     def __init__(self, generator: nn.Module, discriminator: nn.Module,
                  opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, *,
                  generator_loss: str = "non_saturating", d_steps: int = 1,
-                 precision: MixedPrecision | None = None) -> None:
+                 precision: MixedPrecision | None = None, reuse_fakes: bool = False) -> None:
         if not isinstance(getattr(generator, "latent_dim", None), int):
             raise TypeError("generator must have an int attribute latent_dim (the length of z)")
         self.generator, self.discriminator = generator, discriminator
@@ -550,6 +564,10 @@ class GANStep:
         self.generator_loss = get_generator_loss(generator_loss)
         self.d_steps = check_int(d_steps, "d_steps", minimum=1)
         self.precision = precision or MixedPrecision("cpu")
+        self.reuse_fakes = check_bool(reuse_fakes, "reuse_fakes")
+        if self.reuse_fakes and self.d_steps != 1:
+            raise ValueError(f"reuse_fakes needs d_steps == 1 (one batch of fakes per generator "
+                             f"update), got d_steps={self.d_steps}")
 
     def __call__(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
         generator, discriminator, amp = self.generator, self.discriminator, self.precision
@@ -558,8 +576,12 @@ class GANStep:
             x_real = next(batches)  # (B, *data_shape)
             z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
             with amp.autocast():
-                with torch.no_grad():
-                    x_fake = generator(z)  # (B, *data_shape), no graph back into G
+                if self.reuse_fakes:
+                    x_fake_for_g = generator(z)  # (B, *data_shape), graph kept for G's update
+                    x_fake = x_fake_for_g.detach()  # D's loss must not reach G
+                else:
+                    with torch.no_grad():
+                        x_fake = generator(z)  # (B, *data_shape), no graph back into G
                 d_real = discriminator(x_real)  # (B, 1) logits
                 d_fake = discriminator(x_fake)  # (B, 1) logits
                 loss_d = discriminator_loss(d_real, d_fake)
@@ -569,10 +591,13 @@ class GANStep:
             d_real_sum = d_real_sum + torch.sigmoid(d_real.detach().float()).mean()
             d_fake_sum = d_fake_sum + torch.sigmoid(d_fake.detach().float()).mean()
 
-        z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
+        if not self.reuse_fakes:
+            z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
         with _frozen(discriminator):
             with amp.autocast():
-                loss_g = self.generator_loss(discriminator(generator(z)))
+                if not self.reuse_fakes:
+                    x_fake_for_g = generator(z)
+                loss_g = self.generator_loss(discriminator(x_fake_for_g))
             self.opt_g.zero_grad(set_to_none=True)
             amp.backward_step(loss_g, self.opt_g, "generator")
         return {"loss_d": loss_d_sum / self.d_steps, "loss_g": loss_g.detach(),
@@ -632,7 +657,8 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=config.betas)
     step_fn = GANStep(generator, discriminator, opt_g, opt_d,
                       generator_loss=config.generator_loss, d_steps=config.d_steps,
-                      precision=MixedPrecision(device, config.amp))
+                      precision=MixedPrecision(device, config.amp),
+                      reuse_fakes=config.reuse_fakes)
     z_fixed = torch.randn(config.num_snapshot_samples, generator.latent_dim,
                           generator=torch.Generator().manual_seed(config.seed)).to(device)
     return fit(step_fn, {"generator": generator, "discriminator": discriminator},

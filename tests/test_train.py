@@ -253,10 +253,26 @@ def test_batch_stream_epochs_and_restart():
     ({"num_steps": 10, "snapshot_every": -5}, ValueError, "snapshot_every"),
     ({"num_steps": 10, "checkpoint_every": 1.5}, TypeError, "checkpoint_every"),
     ({"num_steps": 10, "amp": 1}, TypeError, "amp"),
+    ({"num_steps": 10, "reuse_fakes": "yes"}, TypeError, "reuse_fakes"),
+    ({"num_steps": 10, "reuse_fakes": True, "d_steps": 2}, ValueError, "reuse_fakes"),
 ])
 def test_config_validation(kwargs, error, name):
     with pytest.raises(error, match=name):
         GANTrainConfig(**kwargs)
+
+
+@pytest.mark.parametrize(("reuse_fakes", "forwards_per_step"), [(False, 2), (True, 1)])
+def test_reuse_fakes_saves_one_generator_forward(reuse_fakes, forwards_per_step):
+    g, d = models()
+    calls = []
+    g.register_forward_hook(lambda module, args, out: calls.append(out.requires_grad))
+    before_g, before_d = params(g), params(d)
+    result = train(3, gd=(g, d), reuse_fakes=reuse_fakes)
+    assert len(calls) == 3 * forwards_per_step
+    assert all(calls) if reuse_fakes else calls == [False, True] * 3  # D's fakes: no graph
+    for before, model in ((before_g, g), (before_d, d)):
+        assert any(not torch.equal(a, b) for a, b in zip(before, params(model), strict=True))
+    assert all(torch.isfinite(torch.tensor(v)).all() for v in result.history.values())
 
 
 def test_bad_arguments():
