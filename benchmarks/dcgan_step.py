@@ -12,6 +12,8 @@ Both run in the same process, alternating rounds, and the script prints the medi
 each and the ratio to the reference (target on CPU: >= 1.25x). Run:
 
     .venv/bin/python benchmarks/dcgan_step.py                 # CPU, 64 x 64, batch 64
+    .venv/bin/python benchmarks/dcgan_step.py --amp           # + bfloat16 autocast (CPU with
+                                                              #   AVX-512 BF16 or AMX)
     .venv/bin/python benchmarks/dcgan_step.py --device cuda --amp --compile
 """
 
@@ -126,7 +128,7 @@ class PackageLoop:
     """``GANStep`` as ``train_gan`` builds it, with the variant's options."""
 
     def __init__(self, args, device, images, *, channels_last: bool, fused: bool, compile_: bool,
-                 reuse_fakes: bool = False):
+                 reuse_fakes: bool = False, amp: bool = False):
         config = DCGANConfig(image_size=64, channels=3, latent_dim=args.latent_dim, width=args.width)
         self.generator = DCGANGenerator(config).to(device)
         self.discriminator = DCGANDiscriminator(config).to(device)
@@ -141,7 +143,7 @@ class PackageLoop:
             generator, discriminator = torch.compile(generator), torch.compile(discriminator)
             generator.latent_dim = args.latent_dim
         self.step_fn = GANStep(generator, discriminator, opt_g, opt_d,
-                               precision=MixedPrecision(device, args.amp),
+                               precision=MixedPrecision(device, amp),
                                reuse_fakes=reuse_fakes)
         self.batches = BatchStream(images, args.batch_size, device=device, channels_last=channels_last)
         self.history: list[dict[str, torch.Tensor]] = []
@@ -177,7 +179,8 @@ def main(argv=None) -> None:
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--steps", type=int, default=3, help="training steps per timed round")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per loop (alternating)")
-    parser.add_argument("--amp", action="store_true", help="package: mixed precision (CUDA)")
+    parser.add_argument("--amp", action="store_true",
+                        help="also time mixed precision (CUDA; bfloat16 on a CPU that has it)")
     parser.add_argument("--compile", action="store_true", help="also time a torch.compile variant")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args(argv)
@@ -200,10 +203,14 @@ def main(argv=None) -> None:
     }
     variants["gan_lessons GANStep + channels_last + fused Adam + reuse_fakes"] = lambda: PackageLoop(
         args, device, images, channels_last=True, fused=True, compile_=False, reuse_fakes=True)
+    if args.amp:
+        variants["gan_lessons GANStep + channels_last + fused Adam + reuse_fakes + amp"] = (
+            lambda: PackageLoop(args, device, images, channels_last=True, fused=True,
+                                compile_=False, reuse_fakes=True, amp=True))
     if args.compile:
         variants["gan_lessons GANStep + channels_last + fused Adam + reuse_fakes + compile"] = (
             lambda: PackageLoop(args, device, images, channels_last=True, fused=True,
-                                compile_=True, reuse_fakes=True))
+                                compile_=True, reuse_fakes=True, amp=args.amp))
     loops = {name: make() for name, make in variants.items()}
     for loop in loops.values():  # warm-up (and compilation)
         time_steps(loop, cpu_batches[:2], device)

@@ -293,7 +293,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=_nonnegative_int, default=0, metavar="N",
                         help="also save every N steps (default: only at the end)")
     parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
-    parser.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    parser.add_argument("--amp", action="store_true",
+                        help="mixed precision: CUDA, or bfloat16 on a CPU that has it natively")
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                         help="channels-last memory format (default: on for convolutional models)")
     parser.add_argument("--workers", type=_nonnegative_int, default=0, metavar="N",

@@ -71,10 +71,11 @@ class TrainConfig:
         num_snapshot_samples: how many samples a snapshot holds.
         checkpoint_every: with a checkpoint path, also save every this many steps; ``0``: only
             at the end.
-        amp: mixed precision on CUDA (bfloat16 where supported, else float16 with loss
-            scaling); ignored with a warning on other devices.
+        amp: mixed precision: on CUDA bfloat16 where supported, else float16 with loss
+            scaling; on a CPU with native bfloat16 (AVX-512 BF16 or AMX) bfloat16 autocast;
+            ignored with a warning elsewhere (see :class:`MixedPrecision`).
         channels_last: use the channels-last memory format for 4-D data and models (faster
-            convolutions on CPUs and recent GPUs: about 1.4x for a DCGAN step on a 2-core CPU,
+            convolutions on CPUs and recent GPUs: about 1.1x for a DCGAN step on a 2-core CPU,
             see ``benchmarks/dcgan_step.py``); ``None`` (default): on when a model has
             convolutions.
         num_workers: ``DataLoader`` worker processes for data given as a general ``Dataset``

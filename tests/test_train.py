@@ -9,6 +9,7 @@ import torch
 from datasets_for_tests import PairDataset
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
+from gan_lessons import precision as precision_module
 from gan_lessons.checkpoints import load_checkpoint
 from gan_lessons.models import MLPDiscriminator, MLPGANConfig, build_gan
 from gan_lessons.train import (
@@ -293,12 +294,35 @@ def test_bad_arguments():
         train_gan(torch.nn.Linear(4, 2), d, points(), config, device="cpu", progress=False)
 
 
-def test_amp_without_cuda_warns_and_runs_in_float32():
+def test_amp_without_support_warns_and_runs_in_float32(monkeypatch):
+    monkeypatch.setattr(precision_module, "cpu_has_native_bfloat16", lambda: False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         precision = MixedPrecision("cpu", enabled=True)
     assert not precision.enabled
-    assert any("CUDA" in str(w.message) for w in caught)
+    assert any("bfloat16" in str(w.message) for w in caught)
+    with precision.autocast():
+        assert not torch.is_autocast_enabled("cpu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert not MixedPrecision("meta", enabled=True).enabled
+    assert caught
+
+
+@pytest.mark.skipif(not precision_module.cpu_has_native_bfloat16(),
+                    reason="needs a CPU with native bfloat16 (AVX-512 BF16 or AMX)")
+def test_amp_on_a_bfloat16_cpu_trains_in_bfloat16():
+    precision = MixedPrecision("cpu", enabled=True)
+    assert precision.enabled
+    assert precision.dtype == torch.bfloat16
+    with precision.autocast():
+        assert torch.nn.Linear(3, 2)(torch.randn(4, 3)).dtype == torch.bfloat16
+    g, d = models()
+    before = params(g)
+    result = train(4, gd=(g, d), amp=True)
+    assert all(p.dtype == torch.float32 for p in g.parameters())  # weights stay float32
+    assert any(not torch.equal(a, b) for a, b in zip(before, params(g), strict=True))
+    assert all(torch.isfinite(torch.tensor(v)).all() for v in result.history.values())
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
