@@ -12,6 +12,7 @@ import http.server
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -75,11 +76,35 @@ class LoadedPage:
         self.errors: list[str] = []
         self.failed: list[str] = []
         self.context.route("**/*", self._route)
+        self.pending: set = set()  # requests sent and not yet finished or failed
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("requestfailed", lambda req: self.failed.append(req.url))
+        self.page.on("request", lambda request: self.pending.add(request))
+        self.page.on("requestfinished", lambda request: self.pending.discard(request))
+        self.page.on("requestfailed", self._request_failed)
         self.page.on("response", self._check_response)
-        self.page.goto(url, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        self.page.goto(url, wait_until="load", timeout=60_000)
+        self._wait_until_quiet()
+
+    def _request_failed(self, request):
+        self.pending.discard(request)
+        self.failed.append(request.url)
+
+    def _wait_until_quiet(self, quiet_s: float = 0.5, timeout_s: float = 60.0) -> None:
+        """Wait until no request of the page has been in flight for ``quiet_s`` (what
+        Playwright's "networkidle" means, but with a longer limit for a busy 2-core machine and
+        an error that names the requests still pending)."""
+        deadline = time.monotonic() + timeout_s
+        quiet_since = None
+        while time.monotonic() < deadline:
+            if self.pending:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s:
+                return
+            self.page.wait_for_timeout(100)  # lets Playwright deliver the request events
+        pending = sorted(request.url for request in self.pending)
+        raise AssertionError(f"requests still pending after {timeout_s:.0f} s: {pending}")
 
     def _route(self, route):
         host = urlparse(route.request.url).hostname
