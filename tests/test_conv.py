@@ -39,13 +39,7 @@ ALL = CONVS + TRANSPOSED
 X_3x3 = np.arange(1, 10).reshape(3, 3)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """torch's thread pool costs far more than these tiny oracle convolutions take."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 W_SWAP = np.array([[0, 1], [1, 0]])
 
 

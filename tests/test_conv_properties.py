@@ -19,13 +19,7 @@ from gan_lessons.conv import conv2d, conv2d_naive, conv_transpose2d, conv_transp
 EXAMPLES = settings(max_examples=500, deadline=None)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """torch's thread pool costs far more than these tiny oracle convolutions take."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _int_or_pair(draw, pair: tuple[int, int]):

@@ -53,13 +53,7 @@ def conv_vae(seed=0):
 CONFIG_FIELDS = {f.name for f in dataclasses.fields(AETrainConfig)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread; on a busy machine, several are much slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def train(num_steps, model=None, data=None, **kwargs):
