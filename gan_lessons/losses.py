@@ -44,12 +44,18 @@ __all__ = [
 ]
 
 
-def _logits(value, name: str) -> torch.Tensor:
-    """Check that ``value`` is a floating tensor of logits shaped ``(B,)`` or ``(B, 1)``."""
+def _check_float_tensor(value, name: str, of: str = "") -> None:
+    """Raise TypeError unless ``value`` is a floating-point torch.Tensor (``of``: what it holds,
+    for the message, e.g. ``" of logits"``)."""
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of logits, got {type(value).__name__}")
+        raise TypeError(f"{name} must be a torch.Tensor{of}, got {type(value).__name__}")
     if not value.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+
+
+def _logits(value, name: str) -> torch.Tensor:
+    """Check that ``value`` is a floating tensor of logits shaped ``(B,)`` or ``(B, 1)``."""
+    _check_float_tensor(value, name, " of logits")
     if not (value.ndim == 1 or (value.ndim == 2 and value.shape[1] == 1)):
         raise ValueError(f"{name} must have shape (B,) or (B, 1), got {tuple(value.shape)}")
     if value.shape[0] == 0:
@@ -141,10 +147,7 @@ def get_generator_loss(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
 def _pixel_pair(logits, x) -> tuple[torch.Tensor, torch.Tensor]:
     """Check that ``logits`` and ``x`` are floating tensors ``(B, ...)`` of one shape."""
     for name, value in (("logits", logits), ("x", x)):
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-        if not value.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        _check_float_tensor(value, name)
         if value.ndim < 2 or value.shape[0] == 0:
             raise ValueError(f"{name} must have shape (B, ...) with B >= 1, got "
                              f"{tuple(value.shape)}")
@@ -215,10 +218,7 @@ RECONSTRUCTION_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Te
 
 def _gaussian(mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
     for name, value in (("mu", mu), ("logvar", logvar)):
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-        if not value.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        _check_float_tensor(value, name)
         if value.ndim != 2 or value.shape[0] == 0:
             raise ValueError(f"{name} must have shape (B, latent_dim) with B >= 1, got "
                              f"{tuple(value.shape)}")
