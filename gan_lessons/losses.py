@@ -144,17 +144,24 @@ def get_generator_loss(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
 # --------------------------------------------------------------------------- autoencoders
 
 
+def _batched_pair(a, b, names: tuple[str, str], shape: str,
+                  ndim_ok: Callable[[int], bool]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check that ``a`` and ``b`` are floating tensors of one shape, ``shape`` (e.g.
+    ``"(B, ...)"``) with ``ndim_ok(ndim)`` and ``B >= 1``; return them as float32."""
+    for name, value in zip(names, (a, b), strict=True):
+        _check_float_tensor(value, name)
+        if not ndim_ok(value.ndim) or value.shape[0] == 0:
+            raise ValueError(f"{name} must have shape {shape} with B >= 1, got "
+                             f"{tuple(value.shape)}")
+    if a.shape != b.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return a.float(), b.float()
+
+
 def _pixel_pair(logits, x) -> tuple[torch.Tensor, torch.Tensor]:
     """Check that ``logits`` and ``x`` are floating tensors ``(B, ...)`` of one shape."""
-    for name, value in (("logits", logits), ("x", x)):
-        _check_float_tensor(value, name)
-        if value.ndim < 2 or value.shape[0] == 0:
-            raise ValueError(f"{name} must have shape (B, ...) with B >= 1, got "
-                             f"{tuple(value.shape)}")
-    if logits.shape != x.shape:
-        raise ValueError(f"logits and x must have the same shape, got {tuple(logits.shape)} "
-                         f"and {tuple(x.shape)}")
-    return logits.float(), x.float()
+    return _batched_pair(logits, x, ("logits", "x"), "(B, ...)", lambda ndim: ndim >= 2)
 
 
 def mse_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -217,15 +224,8 @@ RECONSTRUCTION_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Te
 
 
 def _gaussian(mu, logvar) -> tuple[torch.Tensor, torch.Tensor]:
-    for name, value in (("mu", mu), ("logvar", logvar)):
-        _check_float_tensor(value, name)
-        if value.ndim != 2 or value.shape[0] == 0:
-            raise ValueError(f"{name} must have shape (B, latent_dim) with B >= 1, got "
-                             f"{tuple(value.shape)}")
-    if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
-                         f"{tuple(logvar.shape)}")
-    return mu.float(), logvar.float()
+    """Check that ``mu`` and ``logvar`` are floating tensors ``(B, latent_dim)`` of one shape."""
+    return _batched_pair(mu, logvar, ("mu", "logvar"), "(B, latent_dim)", lambda ndim: ndim == 2)
 
 
 def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

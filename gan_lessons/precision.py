@@ -41,8 +41,8 @@ class MixedPrecision:
     def __init__(self, device: str | torch.device, enabled: bool = False) -> None:
         device = torch.device(device)
         check_bool(enabled, "enabled")
-        supported = device.type == "cuda" or (device.type == "cpu" and cpu_has_native_bfloat16())
-        self.enabled = enabled and supported
+        self.enabled = enabled and (
+            device.type == "cuda" or (device.type == "cpu" and cpu_has_native_bfloat16()))
         self.device_type = device.type
         if enabled and not self.enabled:
             warnings.warn(f"amp=True needs a CUDA device or a CPU with native bfloat16 "
