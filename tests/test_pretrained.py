@@ -68,8 +68,13 @@ def test_missing_file_says_how_to_rebuild(tmp_path):
         pretrained_path("mlp_mnist", directory=tmp_path)
 
 
-def test_mlp_mnist_loads_and_generates_digits_in_range():
-    models = load_pretrained("mlp_mnist")
+GANS = {"mlp_mnist": (1, 28, 28), "dcgan_mnist": (1, 28, 28), "dcgan_cifar10": (3, 32, 32)}
+"""Every bundled GAN checkpoint and the shape of its images."""
+
+
+@pytest.mark.parametrize("name", sorted(GANS))
+def test_gan_checkpoints_load_and_generate_images_in_range(name):
+    models = load_pretrained(name)
     generator, discriminator = models["generator"], models["discriminator"]
     assert not generator.training
     assert all(p.dtype == torch.float32 for p in generator.parameters())
@@ -77,10 +82,11 @@ def test_mlp_mnist_loads_and_generates_digits_in_range():
     with torch.no_grad():
         x = generator(z)
         logits = discriminator(x)
-    assert x.shape == (8, 1, 28, 28)
+    assert x.shape == (8, *GANS[name])
     assert x.min() >= -1.0
     assert x.max() <= 1.0
-    assert x.std() > 0.1  # not a constant image
+    assert x.std() > 0.1  # images, not a constant
+    assert (x[0] - x[1]).abs().mean() > 0.01  # different z, different images
     assert logits.shape == (8, 1)
     assert torch.isfinite(logits).all()
 

@@ -37,26 +37,14 @@ def test_registered_with_its_command_and_small(name):
 
 
 @pytest.mark.parametrize("name", sorted(DCGANS))
-def test_loads_and_generates_images_in_range(name):
+def test_loads_as_dcgan_models_for_its_image_shape(name):
+    """(Generating in range is tested for every GAN checkpoint in test_pretrained.py.)"""
     _, shape = DCGANS[name]
     models = load_pretrained(name)
     generator, discriminator = models["generator"], models["discriminator"]
     assert isinstance(generator, DCGANGenerator)
     assert isinstance(discriminator, DCGANDiscriminator)
     assert generator.config.data_shape == shape
-    assert not generator.training
-    assert all(p.dtype == torch.float32 for p in generator.parameters())
-    z = torch.randn(6, generator.latent_dim, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        x = generator(z)
-        logits = discriminator(x)
-    assert x.shape == (6, *shape)
-    assert x.min() >= -1.0
-    assert x.max() <= 1.0
-    assert x.std() > 0.1  # images, not a constant
-    assert (x[0] - x[1]).abs().mean() > 0.01  # different z, different images
-    assert logits.shape == (6, 1)
-    assert torch.isfinite(logits).all()
 
 
 @pytest.mark.parametrize("name", sorted(DCGANS))
