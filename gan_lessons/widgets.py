@@ -11,6 +11,11 @@ static HTML book, whose saved widget state carries the frames.
 Latent explorers put a decoder or generator behind sliders, one slider per latent direction:
 :func:`latent_explorer` redraws live in Jupyter (a Python callback); :func:`static_latent_explorer`
 precomputes one frame per slider position, so it also works in the rendered book.
+
+"Without a kernel" means the rendered book and a notebook whose cells have run. A saved notebook
+reopened in Jupyter shows "model not found" for every widget until its cells are run again: that
+is how ipywidgets stores state. A live explorer carries the class ``gan-lessons-live`` and a label
+saying that it needs a running kernel; the book's stylesheet shows it disabled.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ __all__ = ["figure_to_png", "frame_scrubber", "latent_explorer", "static_latent_
 
 
 SCRUBBER_CLASS = "gan-lessons-scrubber"
+LIVE_CLASS = "gan-lessons-live"
+LIVE_NOTICE = ("Live explorer: it redraws through Python, so it needs a running Jupyter "
+               "kernel (in the rendered book it is shown disabled).")
+SLIDER_LAYOUT = {"width": "min(100%, 560px)"}  # wide enough to drag one step at a time
+SLIDER_STYLE = {"description_width": "6em"}
 
 
 def figure_to_png(fig, dpi: float | None = None, close: bool = True) -> bytes:
@@ -91,7 +101,7 @@ def frame_scrubber(frames: Sequence, labels: Sequence | None = None,
     )
     slider = widgets.IntSlider(
         value=value, min=0, max=n - 1, step=1, description=description, readout=False,
-        continuous_update=True, layout=widgets.Layout(width="60%"),
+        continuous_update=True, layout=widgets.Layout(**SLIDER_LAYOUT), style=SLIDER_STYLE,
     )
     links = (
         widgets.jslink((slider, "value"), (stack, "selected_index")),
@@ -175,7 +185,8 @@ def latent_explorer(decoder, z0, directions=None, names=None, *, span: float = 3
 
     z0, directions, names = _latent_inputs(decoder, z0, directions, names)
     sliders = [widgets.FloatSlider(value=0.0, min=-span, max=span, step=step, description=name,
-                                   continuous_update=True) for name in names]
+                                   continuous_update=True, layout=widgets.Layout(**SLIDER_LAYOUT),
+                                   style=SLIDER_STYLE) for name in names]
     image = widgets.Image(value=_decode_png(decoder, z0, scale), format="png")
 
     def latent():
@@ -187,9 +198,22 @@ def latent_explorer(decoder, z0, directions=None, names=None, *, span: float = 3
 
     for slider in sliders:
         slider.observe(redraw, names="value")
-    box = widgets.HBox([widgets.VBox(sliders), image])
+    notice = widgets.HTML(f"<i>{html.escape(LIVE_NOTICE)}</i>")
+    box = widgets.VBox([notice, widgets.HBox([widgets.VBox(sliders), image])])
+    box.add_class(LIVE_CLASS)  # the book's stylesheet disables it; browser tests find it by this
     box.sliders, box.image, box.latent = sliders, image, latent
     return box
+
+
+def _symmetric_offsets(span: float, positions: int) -> list[float]:
+    """``positions`` evenly spaced offsets from ``-span`` to ``span``, symmetric about an exact
+    0.0 (``torch.linspace(-4, 4, 7)[3]`` is -1.2e-07, which would be labelled "-0.00")."""
+    half = (positions - 1) / 2
+    return [span * (i - half) / half for i in range(positions)]
+
+
+def _offset_label(t: float) -> str:
+    return "0" if t == 0 else f"{t:+.2f}"
 
 
 def static_latent_explorer(decoder, z0, directions=None, names=None, *, span: float = 3.0,
@@ -206,7 +230,6 @@ def static_latent_explorer(decoder, z0, directions=None, names=None, *, span: fl
         outer Stack), ``offsets`` (the latent offset of each position) and ``links``.
     """
     import ipywidgets as widgets
-    import torch
 
     from gan_lessons._validate import check_int
 
@@ -214,9 +237,10 @@ def static_latent_explorer(decoder, z0, directions=None, names=None, *, span: fl
     positions = check_int(positions, "positions", minimum=2)
     if directions.shape[0] not in (1, 2):
         raise ValueError(f"directions must have 1 or 2 rows for a static explorer, got {directions.shape[0]}")
-    offsets = torch.linspace(-span, span, positions).tolist()
-    sliders = [widgets.SelectionSlider(options=[(f"{t:+.2f}", i) for i, t in enumerate(offsets)],
-                                       value=positions // 2, description=name, continuous_update=True)
+    offsets = _symmetric_offsets(span, positions)
+    sliders = [widgets.SelectionSlider(options=[(_offset_label(t), i) for i, t in enumerate(offsets)],
+                                       value=positions // 2, description=name, continuous_update=True,
+                                       layout=widgets.Layout(**SLIDER_LAYOUT), style=SLIDER_STYLE)
                for name in names]
     links = []
 

@@ -127,6 +127,35 @@ def test_static_explorer_has_one_frame_per_position_and_links():
     assert "gan-lessons-scrubber" in box._dom_classes
 
 
+def test_live_explorer_says_it_needs_a_kernel():
+    import torch
+
+    from gan_lessons.widgets import LIVE_CLASS, latent_explorer
+
+    box = latent_explorer(_decoder(), torch.zeros(3))
+    assert LIVE_CLASS in box._dom_classes  # the book's stylesheet disables it by this class
+    notice = box.children[0]
+    assert isinstance(notice, widgets.HTML)
+    assert "needs a running Jupyter kernel" in notice.value
+
+
+@pytest.mark.parametrize("positions", [2, 3, 7, 9, 10])
+def test_static_explorer_offsets_are_symmetric_with_an_exact_zero(positions):
+    import torch
+
+    from gan_lessons.widgets import static_latent_explorer
+
+    box = static_latent_explorer(_decoder(), torch.zeros(3), torch.eye(3)[:1], span=4.0,
+                                 positions=positions)
+    offsets = box.offsets
+    assert offsets[0] == -4.0 and offsets[-1] == 4.0
+    assert offsets == [-t for t in reversed(offsets)]
+    labels = [label for label, _ in box.sliders[0].options]
+    assert not any(label.startswith("-0.00") for label in labels)  # linspace gave -1.2e-07
+    if positions % 2:
+        assert offsets[positions // 2] == 0.0 and labels[positions // 2] == "0"
+
+
 def test_static_explorer_two_directions_nests_stacks():
     import torch
 
