@@ -231,3 +231,180 @@ def test_scrubbers_switch_frames_without_a_kernel(open_page, name):
         loaded.page.keyboard.press("End")  # jump to the last frame
         loaded.page.wait_for_timeout(200)
         assert frame.inner_html() != before, f"scrubber {index} on {name} did not switch frames"
+
+
+# --------------------------------------------------------------- how a chapter reads on the page
+
+NOTEBOOK_CHAPTERS = [
+    name for name in CHAPTERS
+    if (ROOT / "book" / name.replace(".html", ".ipynb")).exists()
+]
+
+# Opens every fold a reader can open: hidden cells (<details>) and dropdown admonitions.
+EXPAND_ALL = """() => {
+    document.querySelectorAll('details').forEach(d => { d.open = true; });
+    document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+    document.querySelectorAll('.toggle-details__summary, button.toggle-button')
+        .forEach(b => b.setAttribute('aria-expanded', 'true'));
+}"""
+
+
+@pytest.fixture(scope="module")
+def expanded_page(browser, server):
+    """Each chapter opened once more, at 1280 px, with every fold open (so that code hidden
+    behind a toggle is measured too)."""
+    pages: dict[str, LoadedPage] = {}
+
+    def _open(name: str) -> LoadedPage:
+        if name not in pages:
+            loaded = LoadedPage(browser, f"{server}/book/{name}")
+            loaded.page.set_viewport_size({"width": 1280, "height": 900})
+            loaded.page.evaluate(EXPAND_ALL)
+            loaded.page.wait_for_timeout(300)
+            pages[name] = loaded
+        return pages[name]
+
+    yield _open
+    for loaded in pages.values():
+        loaded.close()
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_CHAPTERS)
+def test_no_code_scrolls_sideways(expanded_page, name):
+    """Every code block, input or output, fits the text column (79 characters)."""
+    loaded = expanded_page(name)
+    wide = loaded.page.evaluate(
+        """() => Array.from(document.querySelectorAll('article pre, article div.cell_output'))
+            .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+            .map(el => el.scrollWidth + '>' + el.clientWidth + ': '
+                 + el.textContent.trim().split('\\n')[0].slice(0, 70))"""
+    )
+    assert wide == [], f"{len(wide)} code blocks scroll sideways on {name}: {wide[:5]}"
+    assert loaded.page.locator("article pre").count() > 0
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_CHAPTERS)
+def test_figures_are_shown_at_60_percent_of_their_width(expanded_page, name):
+    """A figure shrunk below 60 % of its natural width has unreadable text."""
+    loaded = expanded_page(name)
+    sizes = loaded.page.evaluate(
+        """() => Array.from(document.querySelectorAll('article div.cell_output img'))
+            .filter(img => img.offsetParent !== null && img.naturalWidth > 0)
+            .map(img => [img.clientWidth, img.naturalWidth, img.alt || img.src.slice(-40)])"""
+    )
+    assert sizes, f"{name} shows no figure"
+    small = [s for s in sizes if s[0] < 0.6 * s[1]]
+    assert small == [], f"figures on {name} shown at < 60 % (shown, natural, img): {small}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_CHAPTERS)
+def test_exercises_hide_their_answers_until_opened(browser, server, name):
+    """3-5 exercises per chapter; each solution's prose, code and output stay hidden until the
+    reader opens it, and show once opened."""
+    loaded = LoadedPage(browser, f"{server}/book/{name}")
+    try:
+        page = loaded.page
+        exercises = page.locator("div.exercise").count()
+        assert 3 <= exercises <= 5, f"{name} has {exercises} exercises"
+        solutions = page.locator("div.solution")
+        assert solutions.count() == exercises, f"{name}: every exercise needs one solution"
+        for index in range(solutions.count()):
+            solution = solutions.nth(index)
+            assert "dropdown" in (solution.get_attribute("class") or "")
+            content = solution.locator("section").first
+            code = solution.locator("div.cell_input, div.cell_output")
+            assert code.count() > 0, f"solution {index} on {name} runs no code"
+            assert not content.is_visible(), f"solution {index} on {name} is visible unopened"
+            for part in range(code.count()):
+                assert not code.nth(part).is_visible()
+            solution.locator(".admonition-title").first.click()
+            page.wait_for_timeout(300)
+            assert content.is_visible(), f"solution {index} on {name} did not open"
+            assert code.first.is_visible()
+    finally:
+        loaded.close()
+
+
+WIDGET_STATE = 'script[type="application/vnd.jupyter.widget-state+json"]'
+CONTROL_MODELS = {"IntSliderModel", "FloatSliderModel", "SelectionSliderModel",
+                  "FloatLogSliderModel", "IntRangeSliderModel", "FloatRangeSliderModel",
+                  "DropdownModel", "ToggleButtonsModel", "RadioButtonsModel", "PlayModel",
+                  "CheckboxModel", "ToggleButtonModel", "ButtonModel", "TextModel"}
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_CHAPTERS)
+def test_no_widget_needs_a_kernel(open_page, name):
+    """Every control in the static page is linked client-side (jslink) to what it changes.
+    The only exception is a live explorer, which must say it needs a kernel and be disabled."""
+    import json
+
+    loaded = open_page(name)
+    states = loaded.page.locator(WIDGET_STATE)
+    if states.count() == 0:
+        pytest.skip(f"{name} has no widgets")
+    models = {}
+    for index in range(states.count()):
+        models.update(json.loads(states.nth(index).text_content())["state"])
+    linked = set()
+    for model in models.values():
+        if model["model_name"] in ("LinkModel", "DirectionalLinkModel"):
+            for end in ("source", "target"):
+                linked.add(model["state"][end][0].removeprefix("IPY_MODEL_"))
+    controls = {key for key, model in models.items() if model["model_name"] in CONTROL_MODELS}
+    unlinked = controls - linked
+    live = loaded.page.locator(".gan-lessons-live")
+    live_controls = loaded.page.locator(
+        ".gan-lessons-live .widget-slider, .gan-lessons-live .jupyter-widget-slider").count()
+    assert len(unlinked) == live_controls, (
+        f"{name}: {len(unlinked)} controls without a client-side link, "
+        f"{live_controls} of them in labelled live explorers")
+    for index in range(live.count()):
+        box = live.nth(index)
+        assert "needs a running Jupyter kernel" in box.inner_text()
+        events = box.evaluate(
+            "el => getComputedStyle(el.querySelector('.widget-hbox')).pointerEvents")
+        assert events == "none", f"live explorer {index} on {name} is not disabled"
+
+
+# ----------------------------------------------------------- executed notebooks (no browser)
+
+EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
+
+
+def _figure_makers() -> tuple[str, ...]:
+    """``plt.subplots(`` and the like, and every public function of the book's plotting
+    modules that returns a new Figure (``image_grid(`` ...)."""
+    import inspect
+
+    from gan_lessons import diagrams, plotting
+
+    makers = ["plt.subplots(", "plt.figure(", "plt.subplot_mosaic("]
+    for module in (plotting, diagrams):
+        for fname, func in inspect.getmembers(module, inspect.isfunction):
+            returns = inspect.signature(func).return_annotation
+            if not fname.startswith("_") and returns in ("Figure", "plt.Figure"):
+                makers.append(f"{fname}(")
+    return tuple(makers)
+
+
+FIGURE_MAKERS = _figure_makers()
+
+
+@pytest.mark.parametrize("name", [n.replace(".html", ".ipynb") for n in NOTEBOOK_CHAPTERS])
+def test_every_figure_a_cell_builds_is_displayed(name):
+    """A cell that builds a matplotlib figure shows it (an image, or a widget holding it). A
+    figure closed with ``plt.close`` and left as a bare name mid-cell is never displayed."""
+    import json
+
+    _require_book()
+    path = EXECUTED / name
+    assert path.exists(), f"no executed copy of {name} in {EXECUTED}"
+    missing = []
+    for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or not any(m in source for m in FIGURE_MAKERS):
+            continue
+        kinds = {kind for output in cell.get("outputs", []) for kind in output.get("data", {})}
+        if not kinds & {"image/png", "image/svg+xml", "application/vnd.jupyter.widget-view+json"}:
+            missing.append(f"cell {index}: {source.splitlines()[0][:60]}")
+    assert missing == [], f"{name}: cells that build a figure but show none: {missing}"

@@ -148,12 +148,14 @@ def test_static_explorer_offsets_are_symmetric_with_an_exact_zero(positions):
     box = static_latent_explorer(_decoder(), torch.zeros(3), torch.eye(3)[:1], span=4.0,
                                  positions=positions)
     offsets = box.offsets
-    assert offsets[0] == -4.0 and offsets[-1] == 4.0
+    assert offsets[0] == -4.0
+    assert offsets[-1] == 4.0
     assert offsets == [-t for t in reversed(offsets)]
     labels = [label for label, _ in box.sliders[0].options]
     assert not any(label.startswith("-0.00") for label in labels)  # linspace gave -1.2e-07
     if positions % 2:
-        assert offsets[positions // 2] == 0.0 and labels[positions // 2] == "0"
+        assert offsets[positions // 2] == 0.0
+        assert labels[positions // 2] == "0"
 
 
 def test_static_explorer_two_directions_nests_stacks():
