@@ -33,14 +33,18 @@ from gan_lessons._validate import check_choice, check_float, check_int
 __all__ = [
     "DATASETS",
     "DATA_ENV_VAR",
+    "IMAGE_EXTENSIONS",
     "TOY_DATASETS",
     "TOY_STD",
+    "BadImageError",
     "DatasetNotFoundError",
     "ImageFileDataset",
     "TensorImageDataset",
     "as_tensor_dataset",
+    "check_images",
     "data_root",
     "load_dataset",
+    "load_rgb",
     "to_image",
     "to_numpy_image",
     "toy_dataset",
@@ -208,6 +212,11 @@ class ImageFileDataset(Dataset):
 
     def __init__(self, samples: Sequence[tuple[str, int]], transform: Callable,
                  classes: Sequence[str] | None = None):
+        if isinstance(samples, str | bytes) or not isinstance(samples, Sequence):
+            raise TypeError(f"samples must be a list of (path, label) pairs, "
+                            f"got {type(samples).__name__}")
+        if not callable(transform):
+            raise TypeError(f"transform must be callable, got {type(transform).__name__}")
         self.samples = list(samples)
         self.transform = transform
         self.classes = list(classes) if classes is not None else None
@@ -216,14 +225,45 @@ class ImageFileDataset(Dataset):
         return len(self.samples)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        from PIL import Image
-
         path, label = self.samples[index]
-        with Image.open(path) as img:
-            return self.transform(img.convert("RGB")), label
+        return self.transform(load_rgb(path)), label
 
     def __repr__(self) -> str:
         return f"ImageFileDataset({len(self)} images, classes={self.classes})"
+
+
+class BadImageError(ValueError):
+    """An image file that cannot be decoded (truncated, corrupt, not an image). The message
+    names every bad file; ``paths`` holds them."""
+
+    def __init__(self, message: str, paths: Sequence[str] = ()):
+        super().__init__(message)
+        self.paths = tuple(paths)
+
+
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def load_rgb(path: str | os.PathLike):
+    """Open and fully decode one image file as an 8-bit RGB PIL image.
+
+    16-bit grey images (PIL modes ``I;16*`` and ``I``, e.g. 16-bit PNGs) are scaled from
+    ``[0, 65535]`` to ``[0, 255]`` (PIL's own ``convert("RGB")`` clips them to white).
+    A file that cannot be decoded (e.g. a truncated JPEG) raises :class:`BadImageError` naming it.
+    """
+    import numpy as np
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.load()  # decode now, so that a truncated file fails here, with its name
+            if img.mode in _SIXTEEN_BIT_MODES:
+                grey = np.asarray(img).astype(np.float64) / 257.0  # 65535 -> 255
+                img = Image.fromarray(grey.clip(0, 255).round().astype(np.uint8), mode="L")
+            return img.convert("RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise BadImageError(f"cannot decode the image {os.fspath(path)}: "
+                            f"{type(exc).__name__}: {exc}", [os.fspath(path)]) from exc
 
 
 def _uint8_to_float(images: torch.Tensor, image_size: int | None) -> torch.Tensor:
@@ -282,7 +322,8 @@ def _load_cifar10(root: Path, train: bool, image_size: int | None, download: boo
     batches, jpg = root / _CIFAR_BATCHES, root / _CIFAR_JPG / split
     if not batches.is_dir() and jpg.is_dir():
         # The offline copy: 60,000 JPEGs, decoded lazily (see as_tensor_dataset).
-        return datasets.ImageFolder(str(jpg), transform=_pil_transform(image_size, crop=False))
+        return datasets.ImageFolder(str(jpg), transform=_pil_transform(image_size, crop=False),
+                                    loader=load_rgb)
     expected = [f"{batches}{os.sep}  (torchvision's CIFAR-10 batches)",
                 f"{jpg}{os.sep}<class>{os.sep}*.jpg  (an ImageFolder copy)"]
     if not batches.is_dir():
@@ -307,11 +348,24 @@ def _is_image(path: Path) -> bool:
 
 
 def _visible_files(folder: Path) -> list[Path]:
-    """Image files under ``folder`` (recursively), skipping hidden files and folders."""
-    found = []
+    """Image files under ``folder`` (recursively), skipping hidden files and folders.
+
+    Symbolic links are followed, but every real folder is walked and every real file counted
+    once (a link loop, or two links to one folder, would otherwise repeat its images).
+    """
+    found, seen_dirs, seen_files = [], set(), set()
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen_dirs:
+            dirnames[:] = []  # walked already (a link loop or a second link to it)
+            continue
+        seen_dirs.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found += [Path(dirpath, f) for f in sorted(filenames) if _is_image(Path(f))]
+        for f in sorted(filenames):
+            path = Path(dirpath, f)
+            if _is_image(path) and os.path.realpath(path) not in seen_files:
+                seen_files.add(os.path.realpath(path))
+                found.append(path)
     return found
 
 
@@ -319,11 +373,19 @@ def _load_folder(folder: Path, image_size: int) -> ImageFileDataset:
     subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     per_class = [(d.name, _visible_files(d)) for d in subdirs]
     per_class = [(name, files) for name, files in per_class if files]
+    files = sorted(p for p in folder.iterdir() if p.is_file() and _is_image(p))
     transform = _pil_transform(image_size, crop=True)
+    if per_class and files:
+        in_classes = sum(len(f) for _, f in per_class)
+        raise ValueError(
+            f"name: the folder {folder} has {len(files)} images at its top level (e.g. "
+            f"{files[0].name}) and {in_classes} in {len(per_class)} class subfolders; a folder "
+            f"holds either images (one class) or one subfolder per class, not both. Move the "
+            f"top-level images into a subfolder, or point name at one of the subfolders"
+        )
     if per_class:  # class subfolders, as ImageFolder reads them
         samples = [(str(f), i) for i, (_, files) in enumerate(per_class) for f in files]
         return ImageFileDataset(samples, transform, [name for name, _ in per_class])
-    files = sorted(p for p in folder.iterdir() if p.is_file() and _is_image(p))
     if not files:
         raise FileNotFoundError(
             f"no images in {folder}: expected image files ({', '.join(IMAGE_EXTENSIONS)}) "
@@ -388,6 +450,11 @@ def as_tensor_dataset(dataset: Dataset, limit: int | None = None, progress: bool
     data set's order) is taken, so a class-sorted folder still gives every class. Items must be
     ``(image, label)`` with images of one shape ``(C, H, W)``. Shows a tqdm bar if ``progress``.
     """
+    if not isinstance(dataset, Dataset) or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset must be a torch Dataset with a length, got "
+                        f"{type(dataset).__name__}")
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
     n = len(dataset)
     if limit is not None:
         limit = check_int(limit, "limit", minimum=1)
@@ -411,6 +478,70 @@ def as_tensor_dataset(dataset: Dataset, limit: int | None = None, progress: bool
         images.append(image)
         labels.append(int(label))
     return TensorImageDataset(torch.stack(images), torch.tensor(labels), classes)
+
+
+def check_images(dataset: Dataset, limit: int | None = None, progress: bool = False) -> int:
+    """Check a data set before training: every file decodes, every value is finite and in
+    ``[-1, 1]``. Returns how many items were checked; raises if any is bad.
+
+    * A data set read from files (``dataset.samples`` holds ``(path, label)`` pairs: an
+      :class:`ImageFileDataset` from a folder, or the offline CIFAR-10 ``ImageFolder``) has each
+      file decoded (not transformed), the first ``limit`` of them if given. All bad files are
+      reported at once in one :class:`BadImageError` that names them (e.g. a truncated JPEG).
+    * A :class:`TensorImageDataset` has its images checked for NaN/inf and for values outside
+      ``[-1, 1]`` (e.g. data still in ``[0, 255]`` or ``[0, 1]``): ``ValueError``.
+    * Any other data set has its first ``limit`` items (all if ``None``) loaded.
+
+    Meant to run before the first training step, so that bad data fails in seconds, with the
+    file's name, instead of mid-training.
+    """
+    if not isinstance(dataset, Dataset) or not hasattr(dataset, "__len__"):
+        raise TypeError(f"dataset must be a torch Dataset with a length, got "
+                        f"{type(dataset).__name__}")
+    if limit is not None:
+        limit = check_int(limit, "limit", minimum=1)
+    if not isinstance(progress, bool):
+        raise TypeError(f"progress must be a bool, got {type(progress).__name__}")
+    if isinstance(dataset, TensorImageDataset):
+        images = dataset.images if limit is None else dataset.images[:limit]
+        _check_image_range(images, "dataset.images")
+        return len(images)
+    from tqdm.auto import tqdm
+
+    samples = getattr(dataset, "samples", None)
+    n = len(dataset) if limit is None else min(limit, len(dataset))
+    if not isinstance(samples, Sequence):
+        for i in tqdm(range(n), desc="checking items", disable=not progress):
+            dataset[i]
+        return n
+    bad = []
+    for path, _ in tqdm(samples[:n], desc="checking images", disable=not progress):
+        try:
+            load_rgb(path)
+        except BadImageError as exc:
+            bad.append((os.fspath(path), str(exc)))
+    if bad:
+        shown = "\n".join(f"  {message}" for _, message in bad[:10])
+        more = f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise BadImageError(f"{len(bad)} of {n} image files cannot be decoded; fix or remove "
+                            f"them:\n{shown}{more}", [path for path, _ in bad])
+    return n
+
+
+def _check_image_range(images: torch.Tensor, name: str) -> None:
+    """Raise ValueError unless ``images`` is finite and within ``[-1, 1]`` (1e-4 slack)."""
+    if images.numel() == 0:
+        return
+    finite = torch.isfinite(images)
+    if not bool(finite.all()):
+        first = int((~finite).flatten(1).any(1).nonzero()[0])
+        raise ValueError(f"{name} holds NaN or inf values (the first in image {first}): "
+                         f"the data are bad, fix them before training")
+    low, high = float(images.min()), float(images.max())
+    if low < -1.0 - 1e-4 or high > 1.0 + 1e-4:
+        raise ValueError(f"{name} must be scaled to [-1, 1] (the range of the tanh generator), "
+                         f"got values in [{low:g}, {high:g}]; from [0, 255] use x / 127.5 - 1, "
+                         f"from [0, 1] use 2 * x - 1")
 
 
 # --------------------------------------------------------------------------- display

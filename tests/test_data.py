@@ -246,6 +246,86 @@ def test_empty_folder(tmp_path):
         load_dataset(tmp_path)
 
 
+def test_folder_with_top_level_images_and_class_subfolders_is_refused(tmp_path):
+    # issue 10, item 6: the 3 top-level images were silently ignored (50 of 53 loaded)
+    for i in range(3):
+        _png(tmp_path / f"top{i}.png", (8, 8), (0, 0, 0))
+    for i in range(50):
+        _png(tmp_path / ("cats" if i % 2 else "dogs") / f"{i}.png", (8, 8), (0, 0, 0))
+    with pytest.raises(ValueError, match=r"has 3 images at its top level .* and 50 in 2 class"):
+        load_dataset(tmp_path, image_size=8)
+    assert len(load_dataset(tmp_path / "cats", image_size=8)) == 25  # a subfolder alone works
+
+
+def test_16_bit_png_is_scaled_not_clipped(tmp_path):
+    # issue 10, item 7: a 16-bit PNG (PIL mode I;16) came out all white
+    from PIL import Image
+
+    ramp = np.linspace(0, 65535, 16 * 16).reshape(16, 16).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode == "I;16"
+    x, _ = load_dataset(tmp_path, image_size=16)[0]
+    expected = torch.from_numpy(ramp / 65535.0 * 2 - 1).float()
+    assert torch.allclose(x[0], expected, atol=2 / 255)
+    assert torch.equal(x[0], x[1])
+    assert x.min() == -1.0
+    assert x.max() == 1.0
+    assert float(x.mean()) == pytest.approx(0.0, abs=0.01)  # not clipped to white
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
+def test_symlink_loop_in_a_class_folder_counts_each_image_once(tmp_path):
+    # issue 10, item 11: a link back to the class folder counted each image about 41 times
+    for i in range(3):
+        _png(tmp_path / "cats" / f"{i}.png", (8, 8), (0, 0, 0))
+    _png(tmp_path / "dogs" / "0.png", (8, 8), (0, 0, 0))
+    os.symlink(tmp_path / "cats", tmp_path / "cats" / "loop")
+    os.symlink(tmp_path / "cats" / "0.png", tmp_path / "cats" / "also0.png")
+    ds = load_dataset(tmp_path, image_size=8)
+    assert len(ds) == 4
+    assert [label for _, label in ds.samples] == [0, 0, 0, 1]
+
+
+def _truncated_jpeg(path: Path) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(path, "JPEG")
+    path.write_bytes(path.read_bytes()[:600])
+
+
+def test_truncated_jpeg_is_reported_with_its_name(tmp_path):
+    # issue 10, item 18: "Truncated File Read" with no file name, mid-training
+    _png(tmp_path / "good.png", (8, 8), (0, 0, 0))
+    _truncated_jpeg(tmp_path / "broken.jpg")
+    ds = load_dataset(tmp_path, image_size=8)
+    with pytest.raises(data.BadImageError, match=r"broken\.jpg"):
+        ds[0]
+    with pytest.raises(data.BadImageError, match=r"broken\.jpg"):
+        as_tensor_dataset(ds, progress=False)
+    # check_images finds it before training, and names every bad file at once
+    (tmp_path / "junk.png").write_bytes(b"not a png at all")
+    with pytest.raises(data.BadImageError, match=r"2 of 3 image files") as info:
+        data.check_images(load_dataset(tmp_path, image_size=8))
+    assert sorted(Path(p).name for p in info.value.paths) == ["broken.jpg", "junk.png"]
+    assert "good.png" not in str(info.value)
+
+
+def test_check_images_passes_good_data_and_refuses_bad_ranges(tmp_path):
+    _png(tmp_path / "a.png", (8, 8), (0, 0, 0))
+    _png(tmp_path / "b.png", (8, 8), (255, 0, 0))
+    assert data.check_images(load_dataset(tmp_path, image_size=8)) == 2
+    assert data.check_images(load_dataset(tmp_path, image_size=8), limit=1) == 1
+    images = torch.rand(4, 1, 8, 8) * 2 - 1
+    assert data.check_images(TensorImageDataset(images)) == 4
+    with pytest.raises(ValueError, match=r"\[-1, 1\].*\[0, 255\]"):
+        data.check_images(TensorImageDataset(images * 127.5 + 127.5))
+    images[2, 0, 3, 3] = float("nan")
+    with pytest.raises(ValueError, match=r"NaN or inf values .*image 2"):
+        data.check_images(TensorImageDataset(images))
+
+
 # --------------------------------------------------------------------------- bad arguments
 
 
