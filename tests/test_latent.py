@@ -46,3 +46,28 @@ def test_slerp_stays_on_the_sphere():
 def test_bad_input(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+def test_slerp_from_the_zero_vector_is_the_straight_line():
+    # issue 10, item 9: slerp from a zero vector returned NaN
+    z1 = torch.randn(16, generator=torch.Generator().manual_seed(0))
+    for path in (slerp(torch.zeros(16), z1, 5), slerp(z1, torch.zeros(16), 5),
+                 slerp(torch.zeros(16), torch.zeros(16), 3)):
+        assert torch.isfinite(path).all()
+    assert torch.allclose(slerp(torch.zeros(16), z1, 5), lerp(torch.zeros(16), z1, 5))
+    tiny = torch.full((16,), 1e-30)  # its squares underflow: the norm is 0 in float32
+    assert torch.isfinite(slerp(tiny, z1, 5)).all()
+
+
+def test_lerp_and_slerp_refuse_to_broadcast():
+    # issue 10, item 9: lerp of shapes (100,) and (1,) silently broadcast to (steps, 100)
+    for fn in (lerp, slerp):
+        with pytest.raises(ValueError, match=r"z0 and z1 must have the same shape .*\(100,\) and \(1,\)"):
+            fn(torch.zeros(100), torch.ones(1), 5)
+
+
+def test_mixed_float_dtypes_are_promoted():
+    a, b = torch.randn(8), torch.randn(8, dtype=torch.float64)
+    assert slerp(a, b, 3).dtype == torch.float64
+    assert lerp(a, b, 3).dtype == torch.float64
+    assert walk(a, b, [0.0, 1.0]).shape == (2, 8)
