@@ -164,6 +164,15 @@ def _pixel_pair(logits, x) -> tuple[torch.Tensor, torch.Tensor]:
     return _batched_pair(logits, x, ("logits", "x"), "(B, ...)", lambda ndim: ndim >= 2)
 
 
+def _check_unit_range(x: torch.Tensor, name: str, slack: float = 1e-4) -> None:
+    """Raise ValueError unless every value of ``x`` is in ``[-1, 1]`` (``slack`` for rounding)."""
+    low, high = (float(v) for v in torch.aminmax(x.detach()))
+    if not (low >= -1.0 - slack and high <= 1.0 + slack):  # false for NaN too
+        raise ValueError(f"{name} must hold images in [-1, 1] (the range of gan_lessons.data), "
+                         f"got values in [{low:g}, {high:g}]; scale [0, 255] with x / 127.5 - 1 "
+                         f"and [0, 1] with 2 * x - 1")
+
+
 def mse_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     r"""Squared error between the reconstruction and the image, summed over pixels.
 
@@ -205,14 +214,18 @@ def bce_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
     Args:
         logits: the decoder's pixel logits ``l``, ``(B, C, H, W)`` (any ``(B, ...)``).
-        x: the images, same shape, in [-1, 1].
+        x: the images, same shape, in [-1, 1]. Anything outside (e.g. images still in
+            ``[0, 255]`` or ``[0, 1]``, or NaN) raises ``ValueError``: the target
+            ``(x + 1) / 2`` would not be a probability.
 
     Returns:
         A 0-dim float32 tensor: the mean over the batch of each image's summed cross-entropy.
     """
     logits, x = _pixel_pair(logits, x)
-    target = ((x + 1) / 2).clamp(0.0, 1.0)  # [-1, 1] -> [0, 1]
-    per_pixel = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    _check_unit_range(x, "x")
+    target = ((x + 1) / 2).clamp(0.0, 1.0)  # [-1, 1] -> [0, 1]; clamps float rounding only
+    per_pixel = F.binary_cross_entropy_with_logits(logits, target,
+                                                   reduction="none")
     return per_pixel.flatten(1).sum(1).mean()
 
 

@@ -156,3 +156,21 @@ def test_half_precision_inputs_give_float32_losses():
 def test_bad_inputs_name_the_argument(call, error, words):
     with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+@pytest.mark.parametrize(("scale", "shown"), [
+    (lambda x: (x + 1) * 127.5, r"\[0, 255\]"),  # images never scaled
+    (lambda x: (x + 1) / 2 * 1.5, r"\[0, 1\.5\]"),  # a wrong scale
+    (lambda x: torch.full_like(x, float("nan")), "nan"),
+])
+def test_bce_reconstruction_refuses_targets_outside_the_image_range(scale, shown):
+    # issue 10, item 8: the target was silently clamped, so [0, 255] images trained on
+    # an all-white target with a finite, plausible loss
+    x = torch.linspace(-1, 1, 2 * 16).reshape(2, 1, 4, 4)
+    logits = torch.zeros_like(x)
+    with pytest.raises(ValueError, match=rf"x must hold images in \[-1, 1\].*{shown}"):
+        bce_reconstruction(logits, scale(x))
+    with pytest.raises(ValueError, match=r"x must hold images in \[-1, 1\]"):
+        elbo_loss(logits, scale(x), torch.zeros(2, 2), torch.zeros(2, 2))
+    assert torch.isfinite(bce_reconstruction(logits, x))
+    assert torch.isfinite(bce_reconstruction(logits, x * (1 + 1e-6)))  # rounding is fine
