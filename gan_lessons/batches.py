@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import torch
@@ -10,9 +11,43 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from ._validate import check_int
 from .device import get_device
 
-__all__ = ["BatchStream", "check_sample_shape", "sample_shape"]
+__all__ = ["BatchStream", "DataError", "check_sample_shape", "sample_shape"]
+
+#: Values this far outside a ``value_range`` still pass (rounding of resized images).
+RANGE_TOLERANCE = 1e-2
 
 
+class DataError(ValueError):
+    """The training data itself is bad: NaN/Inf values, or values outside the range the model
+    expects. Raised before the first training step when it can be found then."""
+
+
+def check_values(x: torch.Tensor, value_range: tuple[float, float] | None,
+                 where: str = "data") -> None:
+    """Raise :class:`DataError` if ``x`` holds NaN/Inf, or values outside ``value_range`` (with
+    :data:`RANGE_TOLERANCE`); warn if images expected in [-1, 1] all lie in [0, 1]."""
+    if x.numel() == 0:
+        return
+    finite = torch.isfinite(x)
+    if not bool(finite.all()):
+        first = int((~finite).reshape(len(x), -1).any(1).nonzero()[0, 0]) if x.ndim else 0
+        raise DataError(f"{where} holds NaN or Inf values (the first in sample {first}): the "
+                        "data itself is broken, training on it would only give NaN losses; "
+                        "clean or drop those samples")
+    if value_range is None:
+        return
+    low, high = (float(v) for v in torch.aminmax(x.detach().float()))
+    lo, hi = value_range
+    if low < lo - RANGE_TOLERANCE or high > hi + RANGE_TOLERANCE:
+        hint = (" (pixels in [0, 255]? use x / 127.5 - 1)" if high > 2 and low >= 0 else "")
+        raise DataError(f"{where} holds values in [{low:.4g}, {high:.4g}], outside [{lo:g}, "
+                        f"{hi:g}], the range the model works in (a tanh generator's output, "
+                        f"the pixel range of the losses); scale the data to [{lo:g}, {hi:g}] "
+                        f"first{hint}")
+    if (lo, hi) == (-1.0, 1.0) and low >= 0 and x.ndim == 4:
+        warnings.warn(f"{where} lies in [{low:.3g}, {high:.3g}]: images in [0, 1]? The model "
+                      "works in [-1, 1], so half of its range is never used; scale them with "
+                      "x * 2 - 1", stacklevel=3)
 
 
 def _epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
@@ -80,16 +115,22 @@ class BatchStream:
         num_workers: ``DataLoader`` workers (general datasets only).
         dtype: floating dtype of the batches (default float32).
         channels_last: return 4-D batches in the channels-last memory format.
+        value_range: ``(low, high)``: refuse data outside it (e.g. ``(-1, 1)`` for images).
+            NaN/Inf are refused always: in-memory data is checked whole when the stream is made,
+            a general ``Dataset`` batch by batch (and its first batch by
+            :meth:`check_first_batch`), each with a :class:`DataError` naming the data.
     """
 
     def __init__(self, data, batch_size: int, *, device: str | torch.device | None = None,
                  seed: int = 0, start: int = 0, num_workers: int = 0,
-                 dtype: torch.dtype = torch.float32, channels_last: bool = False) -> None:
+                 dtype: torch.dtype = torch.float32, channels_last: bool = False,
+                 value_range: tuple[float, float] | None = None) -> None:
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.seed = check_int(seed, "seed", minimum=0)
         self.consumed = check_int(start, "start", minimum=0)
         self.device = get_device(device) if device is None else torch.device(device)
         self.channels_last = channels_last
+        self.value_range = value_range
         tensor = _in_memory(data)
         if tensor is not None:
             if not tensor.is_floating_point():
@@ -98,6 +139,7 @@ class BatchStream:
             if tensor.ndim < 2:
                 raise ValueError(f"data must have shape (N, ...) with a sample dimension, got "
                                  f"{tuple(tensor.shape)}; use x[:, None] for 1-D samples")
+            check_values(tensor, value_range)
             self.num_samples = len(tensor)
             self.sample_shape = tuple(tensor.shape[1:])
             self._tensor = tensor.to(self.device, dtype)
@@ -133,8 +175,23 @@ class BatchStream:
             # its own generator, so creating the loader does not draw from torch's global one
             generator=torch.Generator().manual_seed(self.seed),
             persistent_workers=self._num_workers > 0)
-        for batch in loader:
-            yield _first_tensor(batch).to(self.device, self._dtype, non_blocking=True)
+        for i, batch in enumerate(loader, self.consumed):
+            batch = _first_tensor(batch)
+            check_values(batch, self.value_range, f"data (batch {i})")  # on the CPU: no sync
+            yield batch.to(self.device, self._dtype, non_blocking=True)
+
+    def check_first_batch(self) -> None:
+        """Decode the next batch now and check it, without consuming it or any random state:
+        bad files or values are found before training starts, not at its first step."""
+        if self._dataset is None:
+            return  # in-memory data was checked whole
+        per_epoch = self.num_samples // self.batch_size
+        epoch, pos = divmod(self.consumed, per_epoch)
+        perm = _epoch_permutation(self.num_samples, self.seed, epoch)
+        indices = perm[pos * self.batch_size:(pos + 1) * self.batch_size].tolist()
+        with torch.random.fork_rng(devices=[]):  # random transforms draw from a copy
+            batch = torch.stack([_first_tensor(self._dataset[i]) for i in indices])
+        check_values(batch, self.value_range, "data (its first batch)")
 
     def __iter__(self) -> BatchStream:
         return self

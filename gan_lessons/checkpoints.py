@@ -48,10 +48,13 @@ from .models import build_model, describe_model
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "CheckpointLockedError",
     "atomic_write",
+    "checkpoint_lock",
     "load_checkpoint",
     "load_gan",
     "load_models",
+    "prepare_checkpoint_path",
     "save_checkpoint",
 ]
 
@@ -99,6 +102,144 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
             os.close(dir_fd)
 
 
+class CheckpointLockedError(RuntimeError):
+    """Another process (or another run in this one) is writing the same checkpoint."""
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive, non-blocking lock on the open file ``fd``; False if another holds it.
+    The kernel drops the lock when its holder dies, even by ``kill -9``: no stale locks."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def checkpoint_lock(path: str | os.PathLike) -> Iterator[Path]:
+    """Hold an exclusive lock on the checkpoint ``path`` while the body runs (training).
+
+    The lock is ``flock`` on the file ``<path>.lock`` (which records the holder's pid and is
+    removed on release). A second writer of the same path, in this process or another, gets
+    :class:`CheckpointLockedError` at once, instead of two runs silently overwriting each
+    other's file. A holder killed with ``kill -9`` leaves the ``.lock`` file behind but not the
+    lock: the kernel releases it, and the next run takes it.
+
+    Raises:
+        CheckpointLockedError: another run holds the lock.
+        ValueError: the lock file cannot be created (the folder is not writable).
+    """
+    path = _as_path(path)
+    lock = _lock_path(path)
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise ValueError(f"cannot write the checkpoint {path}: creating its lock file "
+                             f"{lock} failed: {exc.strerror or exc}") from exc
+        if not _try_lock(fd):
+            holder = ""
+            with contextlib.suppress(OSError):
+                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise CheckpointLockedError(
+                f"another training run{who} is writing the checkpoint {path} (it holds "
+                f"{lock}); wait for it to finish, or write to another path")
+        try:  # the holder before us may have removed the file we opened: lock the current one
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # while still locked, so no other run is using this file
+        os.close(fd)
+
+
+def _temporaries(path: Path) -> list[Path]:
+    """The temporary files that :func:`atomic_write` leaves beside ``path`` when killed."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp")
+    with contextlib.suppress(OSError):
+        return [p for p in path.parent.iterdir() if pattern.fullmatch(p.name)]
+    return []
+
+
+def prepare_checkpoint_path(path: str | os.PathLike) -> list[Path]:
+    """Make sure a checkpoint can be written at ``path`` *before* training for it.
+
+    Creates missing parent folders, refuses a folder as ``path``, and really creates and removes
+    a temporary file beside ``path`` (so a read-only folder or a full disk is found now, not
+    after hours of training). Then removes stale temporary files of this checkpoint
+    (``.<name>.<hex>.tmp``) that a save killed mid-write left behind; call it while holding
+    :func:`checkpoint_lock`, so that no live save's file is removed.
+
+    Returns:
+        The stale temporary files removed.
+
+    Raises:
+        ValueError: ``path`` is a folder, or no file can be written beside it (the message says
+            why).
+    """
+    path = _as_path(path)
+    if path.is_dir():
+        raise ValueError(f"the checkpoint path {path} is a folder; give a file path such as "
+                         f"{path / 'run.pt'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"cannot write the checkpoint {path}: {exc.strerror or exc} "
+                         f"({exc.filename or path.parent}); choose a writable path") from exc
+    if path.exists() and not path.is_file():
+        raise ValueError(f"the checkpoint path {path} exists and is not a regular file")
+    stale = _temporaries(path)
+    for tmp in stale:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return stale
+
+
+def _non_finite(payload: Mapping[str, Any]) -> str | None:
+    """Where the first NaN/Inf of the models' or optimizers' tensors is, or None."""
+    sections = [("models", name, entry["state_dict"]) for name, entry in payload["models"].items()]
+    sections += [("optimizers", name, state.get("state", {}))
+                 for name, state in payload["optimizers"].items()]
+    for section, name, tensors in sections:
+        stack = list(tensors.items())
+        while stack:
+            key, value = stack.pop(0)
+            if isinstance(value, Mapping):
+                stack[:0] = [(f"{key}.{k}", v) for k, v in value.items()]
+            elif (isinstance(value, torch.Tensor) and value.is_floating_point()
+                  and not bool(torch.isfinite(value).all())):
+                return f"{section}[{name!r}][{key!r}]"
+    return None
+
+
 def _describe(name: str, model) -> dict[str, Any]:
     if not isinstance(model, nn.Module):
         raise TypeError(f"models[{name!r}] must be an nn.Module, got {type(model).__name__}")
@@ -138,6 +279,11 @@ def save_checkpoint(
 
     Only tensors, numbers, strings, ``None`` and lists/tuples/dicts of them may be stored, so
     the file loads with ``torch.load(weights_only=True)``.
+
+    Raises:
+        ValueError: a model's weights or an optimizer's state hold NaN or Inf: nothing is
+            written, and a file already at ``path`` keeps what it held (a good checkpoint is
+            never replaced by a broken one).
     """
     path = _as_path(path)
     if not isinstance(models, Mapping) or not models:
@@ -175,6 +321,12 @@ def save_checkpoint(
         },
     }
     _check_plain(payload, "checkpoint")
+    bad = _non_finite(payload)
+    if bad is not None:
+        kept = (f"{path} was left as it was" if path.exists() else f"no file was written at "
+                f"{path}")
+        raise ValueError(f"refusing to save a broken checkpoint: {bad} holds NaN or Inf values; "
+                         f"{kept}")
     with atomic_write(path) as f:
         torch.save(payload, f)
     return path
@@ -221,6 +373,13 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     path = _as_path(path)
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, "no checkpoint file at this path", str(path))
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head.startswith((b"PK\x03\x04", b"\x80")):  # torch.save's zip, or a pickle
+        kind = ("a text file (JSON?)" if head.lstrip()[:1] in (b"{", b"[")
+                else "an empty file" if not head else "neither a zip archive nor a pickle")
+        raise ValueError(f"{path} is not a checkpoint, nor any PyTorch file: it is {kind} "
+                         f"(it starts with {head!r})")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -242,7 +401,25 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(f"{path} has checkpoint format version {version!r}; this gan_lessons "
                          f"{__version__} reads versions up to {FORMAT_VERSION}: upgrade it")
+    _check_layout(payload, path)
     return payload
+
+
+_LAYOUT = {"models": dict, "optimizers": dict, "step": int, "history": dict,
+           "snapshots": list, "rng": dict, "extra": dict, "meta": dict}
+
+
+def _check_layout(payload: Mapping[str, Any], path: Path) -> None:
+    """Refuse a file with the format marker whose entries are missing or of the wrong kind."""
+    for key, kind in _LAYOUT.items():
+        if not isinstance(payload.get(key), kind):
+            found = "no" if key not in payload else f"a {type(payload[key]).__name__} as"
+            raise ValueError(f"{path} is a damaged gan_lessons checkpoint: it has {found} "
+                             f"{key!r} entry (expected a {kind.__name__})")
+    for name, entry in payload["models"].items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("state_dict"), dict)):
+            raise ValueError(f"{path} is a damaged gan_lessons checkpoint: its model {name!r} "
+                             "has no 'state_dict'")
 
 
 def _rebuild(payload: Mapping[str, Any], names, path, device) -> dict[str, nn.Module]:

@@ -3,7 +3,14 @@
 :func:`fit` runs any *step function* for ``config.num_steps`` steps and takes care of everything
 around it: device, seeding, endless random mini-batches, a progress bar with live losses, the
 per-step history, snapshots, a callback for live plots, atomic checkpoints, exact resuming, and
-a guard that stops with :class:`TrainingDivergedError` when a loss stops being finite.
+a guard that stops with :class:`TrainingDivergedError` when a loss or a weight stops being
+finite or blows up (beyond ``config.max_loss`` / ``config.max_weight``).
+
+Work is not lost: before the first step :func:`fit` checks that the checkpoint can be written
+(and refuses to replace an existing one unless asked to), takes an exclusive lock on it (a
+second run writing the same file is refused), and checks the data (NaN/Inf, the value range,
+the first batch of a ``Dataset`` decoded). A checkpoint is written only from finite, sane
+weights, so a good file is never replaced by a broken one.
 
 A step function has the signature ``step_fn(batches, step) -> dict[str, Tensor]``: it draws
 the mini-batches it needs with ``next(batches)``, updates its models, and returns its metrics as
@@ -31,15 +38,24 @@ import torch
 from torch import nn
 
 from ._validate import check_bool, check_choice, check_float, check_int
-from .batches import BatchStream, check_sample_shape
-from .checkpoints import load_checkpoint, save_checkpoint
+from .batches import BatchStream, DataError, check_sample_shape, sample_shape
+from .checkpoints import (
+    CheckpointLockedError,
+    checkpoint_lock,
+    load_checkpoint,
+    prepare_checkpoint_path,
+    save_checkpoint,
+)
 from .device import get_device
 from .losses import GENERATOR_LOSSES, discriminator_loss, get_generator_loss
 from .models import describe_model
 from .precision import MixedPrecision
 
 __all__ = [
+    "MAX_LR",
     "BatchStream",
+    "CheckpointLockedError",
+    "DataError",
     "GANStep",
     "GANTrainConfig",
     "MixedPrecision",
@@ -52,6 +68,11 @@ __all__ = [
 ]
 
 StepFn = Callable[[Iterator[torch.Tensor], int], Mapping[str, torch.Tensor]]
+
+MAX_LR = 1e6
+"""The largest learning rate a config accepts: Adam divides it by ``1 - beta1**t``, and rates
+much larger overflow float32 inside the optimizer (``--lr 3e38`` gave a traceback); anything
+above about 1 already diverges, which the blow-up guard reports."""
 
 
 # --------------------------------------------------------------------------- configs
@@ -80,6 +101,14 @@ class TrainConfig:
             convolutions.
         num_workers: ``DataLoader`` worker processes for data given as a general ``Dataset``
             (in-memory tensors need none).
+        max_loss: the blow-up guard: stop with :class:`TrainingDivergedError` when a loss's
+            absolute value exceeds this (default ``1e8``; healthy GAN losses are below about
+            100, and a VAE's per-image sums stay below about 1e6 up to 256 x 256 RGB images).
+            ``None``: only NaN/Inf stop training.
+        max_weight: stop when any parameter's absolute value exceeds this (default ``1e4``;
+            trained weights stay within about 10, a blown-up DCGAN reached 3.8e30). ``None``:
+            only NaN/Inf weights stop training. Weights are checked whenever the losses are
+            (every ``log_every`` steps) and before every save.
     """
 
     num_steps: int
@@ -91,10 +120,13 @@ class TrainConfig:
     amp: bool = False
     channels_last: bool | None = None
     num_workers: int = 0
+    max_loss: float | None = 1e8
+    max_weight: float | None = 1e4
 
     #: Fields that may differ between a checkpoint and the config that resumes from it.
     RESUMABLE_CHANGES: ClassVar[frozenset[str]] = frozenset(
-        {"num_steps", "snapshot_every", "checkpoint_every", "num_workers"})
+        {"num_steps", "snapshot_every", "checkpoint_every", "num_workers", "max_loss",
+         "max_weight"})
 
     def __post_init__(self) -> None:
         check_int(self.num_steps, "num_steps", minimum=0)
@@ -108,6 +140,10 @@ class TrainConfig:
         if self.channels_last is not None:
             check_bool(self.channels_last, "channels_last")
         check_int(self.num_workers, "num_workers", minimum=0)
+        for name in ("max_loss", "max_weight"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, check_float(getattr(self, name), name, 0.0,
+                                                           exclusive_minimum=True))
 
     @property
     def snapshot_interval(self) -> int:
@@ -145,8 +181,8 @@ class GANTrainConfig(TrainConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_float(self.lr_g, "lr_g", 0.0, exclusive_minimum=True)
-        check_float(self.lr_d, "lr_d", 0.0, exclusive_minimum=True)
+        check_float(self.lr_g, "lr_g", 0.0, MAX_LR, exclusive_minimum=True)
+        check_float(self.lr_d, "lr_d", 0.0, MAX_LR, exclusive_minimum=True)
         if not isinstance(self.betas, tuple | list) or len(self.betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {self.betas!r}")
         betas = tuple(check_float(b, f"betas[{i}]", 0.0) for i, b in enumerate(self.betas))
@@ -164,17 +200,29 @@ class GANTrainConfig(TrainConfig):
 
 
 class TrainingDivergedError(RuntimeError):
-    """A loss became NaN or infinite. ``step``, ``loss`` (its name) and ``value`` say where;
-    ``history`` holds every step up to and including the bad one. No checkpoint was written
-    after the last step whose losses were all finite."""
+    """A loss or a weight became NaN or infinite, or blew up past ``config.max_loss`` /
+    ``config.max_weight``. ``step``, ``loss`` (the name of the quantity: a loss, or
+    ``"max |generator.net.0.weight|"``) and ``value`` say where; ``history`` holds every step up
+    to and including the bad one; ``checkpoint_step`` is the step of the checkpoint on disk
+    (``None``: this run wrote none). No checkpoint is ever written from bad weights."""
 
     def __init__(self, step: int, loss: str, value: float, history: dict[str, list],
-                 checkpoint_path: Path | None = None) -> None:
+                 checkpoint_path: Path | None = None, *, reason: str | None = None,
+                 checkpoint_step: int | None = None) -> None:
         self.step, self.loss, self.value, self.history = step, loss, value, history
-        kept = (f"; {checkpoint_path} still holds the last good checkpoint"
-                if checkpoint_path is not None and checkpoint_path.exists() else "")
-        super().__init__(f"training diverged at step {step}: {loss} = {value} is not finite"
-                         f"{kept}. Try smaller learning rates.")
+        self.checkpoint_step = checkpoint_step
+        if checkpoint_path is None:
+            kept = ""
+        elif checkpoint_step is not None:
+            kept = (f"; {checkpoint_path} still holds the last good checkpoint, of step "
+                    f"{checkpoint_step}")
+        elif checkpoint_path.exists():
+            kept = f"; this run did not write {checkpoint_path}, which is as it was"
+        else:
+            kept = f"; no checkpoint was written at {checkpoint_path}"
+        reason = reason or f"{loss} = {value} is not finite"
+        super().__init__(f"training diverged at step {step}: {reason}{kept}. Try smaller "
+                         "learning rates.")
 
 
 @dataclass(eq=False)
@@ -309,13 +357,44 @@ def _history_append(history: dict[str, list], pending: list[tuple[int, Mapping]]
     pending.clear()
 
 
-def _first_non_finite(history: dict[str, list], start: int) -> tuple[int, str, float] | None:
+def _first_bad_loss(history: dict[str, list], start: int,
+                    max_loss: float | None) -> tuple[int, str, float, str] | None:
+    """``(step, key, value, reason)`` of the first loss from index ``start`` on that is not
+    finite or exceeds ``max_loss`` in absolute value."""
     loss_keys = [k for k in history if k.startswith("loss")]
     for i in range(start, len(history["step"])):
         for key in loss_keys:
             value = history[key][i]
             if not math.isfinite(value):
-                return history["step"][i], key, value
+                return history["step"][i], key, value, f"{key} = {value} is not finite"
+            if max_loss is not None and abs(value) > max_loss:
+                return (history["step"][i], key, value, f"{key} = {value:.3g} blew up past "
+                        f"max_loss = {max_loss:g} (a TrainConfig option)")
+    return None
+
+
+def _bad_weight(models: Mapping[str, nn.Module],
+                max_weight: float | None) -> tuple[str, float, str] | None:
+    """``(name, value, reason)`` for the first parameter that holds NaN/Inf or an absolute value
+    above ``max_weight`` (buffers: NaN/Inf only), else ``None``; one device sync in all."""
+    names, peaks, bounded = [], [], []
+    for model_name, model in models.items():
+        for kind, tensors in (("", model.named_parameters()), (" (buffer)", model.named_buffers())):
+            for name, t in tensors:
+                if t.is_floating_point() and t.numel():
+                    names.append(f"{model_name}.{name}{kind}")
+                    peaks.append(t.detach().abs().amax().float())
+                    bounded.append(not kind)
+    if not peaks:
+        return None
+    device = peaks[0].device
+    values = torch.stack([p.to(device) for p in peaks]).cpu().tolist()  # the one sync
+    for name, value, is_param in zip(names, values, bounded, strict=True):
+        if not math.isfinite(value):
+            return f"max |{name}|", value, f"the weights {name} hold NaN or Inf values"
+        if is_param and max_weight is not None and value > max_weight:
+            return (f"max |{name}|", value, f"the weights {name} blew up to |w| = {value:.3g}, "
+                    f"past max_weight = {max_weight:g} (a TrainConfig option)")
     return None
 
 
@@ -326,7 +405,8 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         snapshot_fn: Callable[[], torch.Tensor] | None = None,
         callback: Callable[[TrainState], Any] | None = None, callback_every: int = 100,
         progress: bool = True, desc: str = "training", command: str | None = None,
-        log_every: int = 10) -> TrainResult:
+        log_every: int = 10, overwrite: bool = False,
+        data_range: tuple[float, float] | None = None) -> TrainResult:
     """Run ``step_fn`` until ``config.num_steps`` steps are done; the loop of every chapter.
 
     Args:
@@ -339,7 +419,11 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
             ``seed``, snapshot and checkpoint intervals.
         device: ``None``: :func:`~gan_lessons.device.get_device` (resolved now).
         checkpoint_path: if given, save a checkpoint there at the end (and every
-            ``config.checkpoint_every`` steps).
+            ``config.checkpoint_every`` steps). Before the first step the path is checked
+            (a folder, or a place where no file can be created, raises ``ValueError``), and an
+            exclusive lock ``<path>.lock`` is taken for the whole run (a second run writing the
+            same path raises :class:`~gan_lessons.checkpoints.CheckpointLockedError`);
+            temporary files a killed save left beside it are removed.
         resume: continue from ``checkpoint_path`` if that file exists: models, optimizers,
             history, snapshots, random generators and the data order are restored, so the run
             continues exactly as if it had never stopped. A checkpoint already at ``num_steps``
@@ -353,14 +437,25 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         progress: show a ``tqdm`` progress bar with the latest metrics.
         desc: the progress bar's label.
         command: the command line recorded in checkpoints (default ``sys.argv``).
-        log_every: convert metrics to Python floats, check them for NaN/Inf and refresh the
-            progress bar every this many steps (the only device syncs of the loop).
+        log_every: convert metrics to Python floats, check them (and the weights) for NaN/Inf
+            and blow-up, and refresh the progress bar every this many steps (the only device
+            syncs of the loop).
+        overwrite: replace an existing file at ``checkpoint_path`` with this new run; without
+            it (and without ``resume``) an existing checkpoint is never replaced.
+        data_range: ``(low, high)``: refuse data outside it with a
+            :class:`~gan_lessons.batches.DataError` (:func:`train_gan` passes ``(-1, 1)`` for
+            images). NaN/Inf in the data are refused always, before training where possible.
 
     Returns:
         A :class:`TrainResult`.
 
     Raises:
-        TrainingDivergedError: a loss became NaN/Inf; the checkpoint on disk is left as it was.
+        TrainingDivergedError: a loss or weight became NaN/Inf or blew up; the checkpoint on
+            disk is left as it was.
+        ValueError: bad arguments; ``checkpoint_path`` is not writable, or exists and neither
+            ``resume`` nor ``overwrite`` was given.
+        DataError: the data holds NaN/Inf or values outside ``data_range``.
+        CheckpointLockedError: another run is writing ``checkpoint_path``.
     """
     from tqdm.auto import tqdm
 
@@ -380,135 +475,164 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
     path = None if checkpoint_path is None else Path(os.fspath(checkpoint_path))
     if check_bool(resume, "resume") and path is None:
         raise ValueError("resume=True needs a checkpoint_path to resume from")
+    if check_bool(overwrite, "overwrite") and resume:
+        raise ValueError("resume=True and overwrite=True exclude each other: resume continues "
+                         "the checkpoint at checkpoint_path, overwrite starts afresh over it")
+    if data_range is not None:
+        if not (isinstance(data_range, tuple | list) and len(data_range) == 2):
+            raise TypeError(f"data_range must be a pair (low, high), got {data_range!r}")
+        data_range = (check_float(data_range[0], "data_range[0]"),
+                      check_float(data_range[1], "data_range[1]", data_range[0]))
     check_int(callback_every, "callback_every", minimum=1)
     check_int(log_every, "log_every", minimum=1)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     device = get_device(device) if device is None else torch.device(device)
 
-    was_training = {name: m.training for name, m in models.items()}
-    channels_last = config.channels_last
-    if channels_last is None:
-        channels_last = any(isinstance(layer, nn.Conv2d | nn.ConvTranspose2d)
-                            for m in models.values() for layer in m.modules())
-    for m in models.values():
-        m.to(device)
-        if channels_last:
-            m.to(memory_format=torch.channels_last)
-    torch.manual_seed(config.seed)
-
-    history: dict[str, list] = {}
-    snapshots: list[tuple[int, torch.Tensor]] = []
-    start = 0
-    rng = None
-    if resume and path.exists():
-        payload = load_checkpoint(path)
-        _check_resumable(payload.get("train_config"), payload.get("train_config_class"),
-                         config, path)
-        start = payload["step"]
-        if start > config.num_steps:
-            raise ValueError(f"cannot resume from {path}: it is at step {start}, past "
-                             f"num_steps={config.num_steps}")
-        _load_models(payload, models, path)
-        for name, opt in optimizers.items():
-            if name not in payload["optimizers"]:
-                raise ValueError(f"cannot resume from {path}: no optimizer state for {name!r}")
-            opt.load_state_dict(payload["optimizers"][name])
-        if hasattr(step_fn, "load_state_dict") and "step_fn" in payload["extra"]:
-            step_fn.load_state_dict(payload["extra"]["step_fn"])
-        history = {k: list(v) for k, v in payload["history"].items()}
-        snapshots = list(payload["snapshots"])
-        rng = payload["rng"]
-
-    dtype = next((p.dtype for m in models.values() for p in m.parameters()
-                  if p.is_floating_point()), torch.float32)
-    batches = BatchStream(data, config.batch_size, device=device, seed=config.seed,
-                          start=0 if rng is None else int(rng.get("batches_consumed", 0)),
-                          num_workers=config.num_workers, dtype=dtype,
-                          channels_last=channels_last)
-    if rng is not None:
-        _restore_rng(rng, device)  # last, so that nothing above draws from the restored state
-
-    state = TrainState(start, config.num_steps, config, models, optimizers, history, snapshots)
-    every = config.snapshot_interval
-
-    def take_snapshot(step: int) -> None:
-        modes = {name: m.training for name, m in models.items()}
+    with contextlib.ExitStack() as stack:
+        if path is not None:  # found out now, not after hours of training
+            prepare_checkpoint_path(path)  # not a folder, writable (a file really created)
+            stack.enter_context(checkpoint_lock(path))  # one writer; removes stale temporaries
+            if path.exists() and not resume and not overwrite:
+                raise ValueError(f"checkpoint_path {path} already exists; pass resume=True to "
+                                 "continue it or overwrite=True to replace it (command line: "
+                                 "--resume or --overwrite), or choose another path")
+        was_training = {name: m.training for name, m in models.items()}
+        channels_last = config.channels_last
+        if channels_last is None:
+            channels_last = any(isinstance(layer, nn.Conv2d | nn.ConvTranspose2d)
+                                for m in models.values() for layer in m.modules())
         for m in models.values():
-            m.eval()
-        with torch.no_grad():
-            sample = snapshot_fn()
-        for name, m in models.items():
-            m.train(modes[name])
-        snapshots.append((step, sample.detach().float().cpu()))
+            m.to(device)
+            if channels_last:
+                m.to(memory_format=torch.channels_last)
+        torch.manual_seed(config.seed)
 
-    saved_step = start if path is not None and path.exists() and rng is not None else None
+        history: dict[str, list] = {}
+        snapshots: list[tuple[int, torch.Tensor]] = []
+        start = 0
+        rng = None
+        if resume and path.exists():
+            payload = load_checkpoint(path)
+            _check_resumable(payload.get("train_config"), payload.get("train_config_class"),
+                             config, path)
+            start = payload["step"]
+            if start > config.num_steps:
+                raise ValueError(f"cannot resume from {path}: it is at step {start}, past "
+                                 f"num_steps={config.num_steps}")
+            _load_models(payload, models, path)
+            for name, opt in optimizers.items():
+                if name not in payload["optimizers"]:
+                    raise ValueError(f"cannot resume from {path}: no optimizer state for "
+                                     f"{name!r}")
+                opt.load_state_dict(payload["optimizers"][name])
+            if hasattr(step_fn, "load_state_dict") and "step_fn" in payload["extra"]:
+                step_fn.load_state_dict(payload["extra"]["step_fn"])
+            history = {k: list(v) for k, v in payload["history"].items()}
+            snapshots = list(payload["snapshots"])
+            rng = payload["rng"]
 
-    def save(step: int) -> None:
-        nonlocal saved_step
-        extra = {"step_fn": step_fn.state_dict()} if hasattr(step_fn, "state_dict") else {}
-        save_checkpoint(path, models, optimizers=optimizers, train_config=config, step=step,
-                        history=history, snapshots=snapshots, rng=_capture_rng(device, batches),
-                        command=command, extra=extra)
-        saved_step = step
+        dtype = next((p.dtype for m in models.values() for p in m.parameters()
+                      if p.is_floating_point()), torch.float32)
+        batches = BatchStream(data, config.batch_size, device=device, seed=config.seed,
+                              start=0 if rng is None else int(rng.get("batches_consumed", 0)),
+                              num_workers=config.num_workers, dtype=dtype,
+                              channels_last=channels_last, value_range=data_range)
+        batches.check_first_batch()  # decode errors and bad values now, not at step 1
+        if rng is not None:
+            _restore_rng(rng, device)  # last: nothing above draws from the restored state
 
-    pending: list[tuple[int, Mapping]] = []
-    checked = len(history.get("step", []))
-    stopped = False
+        state = TrainState(start, config.num_steps, config, models, optimizers, history,
+                           snapshots)
+        every = config.snapshot_interval
 
-    def flush() -> None:
-        nonlocal checked
-        _history_append(history, pending)
-        bad = _first_non_finite(history, checked)
-        if bad is not None:
-            step, key, value = bad
-            keep = history["step"].index(step) + 1
-            raise TrainingDivergedError(step, key, value,
-                                        {k: v[:keep] for k, v in history.items()}, path)
+        def take_snapshot(step: int) -> None:
+            modes = {name: m.training for name, m in models.items()}
+            for m in models.values():
+                m.eval()
+            with torch.no_grad():
+                sample = snapshot_fn()
+            for name, m in models.items():
+                m.train(modes[name])
+            snapshots.append((step, sample.detach().float().cpu()))
+
+        saved_step = start if path is not None and path.exists() and rng is not None else None
+
+        def save(step: int) -> None:
+            nonlocal saved_step
+            extra = {"step_fn": step_fn.state_dict()} if hasattr(step_fn, "state_dict") else {}
+            save_checkpoint(path, models, optimizers=optimizers, train_config=config,
+                            step=step, history=history, snapshots=snapshots,
+                            rng=_capture_rng(device, batches), command=command, extra=extra)
+            saved_step = step
+
+        pending: list[tuple[int, Mapping]] = []
         checked = len(history.get("step", []))
+        stopped = False
 
-    for m in models.values():
-        m.train()
-    bar = tqdm(total=config.num_steps, initial=start, desc=desc, disable=not progress,
-               dynamic_ncols=True)
-    try:
-        if start == 0 and snapshot_fn is not None and every > 0:
-            take_snapshot(0)
-        shown = start
-        for step in range(start + 1, config.num_steps + 1):
-            metrics = step_fn(batches, step)
-            pending.append((step, metrics))
-            state.step = step
-            last = step == config.num_steps
-            want_callback = callback is not None and (step % callback_every == 0 or last)
-            want_save = path is not None and config.checkpoint_every > 0 and (
-                step % config.checkpoint_every == 0)
-            if step % log_every == 0 or last or want_callback or want_save:
-                flush()
-                bar.set_postfix({k: f"{v[-1]:.3g}" for k, v in history.items() if k != "step"},
-                                refresh=False)
-                bar.update(step - shown)
-                shown = step
-            if snapshot_fn is not None and every > 0 and (step % every == 0 or last):
-                take_snapshot(step)
-            if want_save:
-                save(step)
-            if want_callback and callback(state) is True:
-                stopped = not last
-                break
-        flush()
-        if (snapshot_fn is not None and every > 0 and snapshots
-                and snapshots[-1][0] != state.step):
-            take_snapshot(state.step)
-        if path is not None and saved_step != state.step:
-            save(state.step)
-    finally:
-        bar.close()
-        for name, m in models.items():
-            m.train(was_training[name])
-    return TrainResult(history=history, snapshots=snapshots, models=models,
-                       optimizers=optimizers, step=state.step, stopped_early=stopped,
-                       checkpoint_path=path if path is not None and path.exists() else None)
+        def flush() -> None:
+            """Move pending metrics into the history and check losses and weights: before
+            every save, so that no checkpoint is written from a run that went bad."""
+            nonlocal checked
+            _history_append(history, pending)
+            bad = _first_bad_loss(history, checked, config.max_loss)
+            if bad is not None:
+                step, key, value, reason = bad
+                keep = history["step"].index(step) + 1
+                raise TrainingDivergedError(step, key, value,
+                                            {k: v[:keep] for k, v in history.items()}, path,
+                                            reason=reason, checkpoint_step=saved_step)
+            checked = len(history.get("step", []))
+            bad_weight = _bad_weight(models, config.max_weight)
+            if bad_weight is not None:  # e.g. a NaN gradient behind a finite loss
+                name, value, reason = bad_weight
+                raise TrainingDivergedError(state.step, name, value,
+                                            {k: list(v) for k, v in history.items()}, path,
+                                            reason=f"{reason} after the update",
+                                            checkpoint_step=saved_step)
+
+        for m in models.values():
+            m.train()
+        bar = tqdm(total=config.num_steps, initial=start, desc=desc, disable=not progress,
+                   dynamic_ncols=True)
+        try:
+            if start == 0 and snapshot_fn is not None and every > 0:
+                take_snapshot(0)
+            shown = start
+            for step in range(start + 1, config.num_steps + 1):
+                metrics = step_fn(batches, step)
+                pending.append((step, metrics))
+                state.step = step
+                last = step == config.num_steps
+                want_callback = callback is not None and (step % callback_every == 0 or last)
+                want_save = path is not None and config.checkpoint_every > 0 and (
+                    step % config.checkpoint_every == 0)
+                if step % log_every == 0 or last or want_callback or want_save:
+                    flush()
+                    bar.set_postfix({k: f"{v[-1]:.3g}" for k, v in history.items()
+                                     if k != "step"}, refresh=False)
+                    bar.update(step - shown)
+                    shown = step
+                if snapshot_fn is not None and every > 0 and (step % every == 0 or last):
+                    take_snapshot(step)
+                if want_save:
+                    save(step)
+                if want_callback and callback(state) is True:
+                    stopped = not last
+                    break
+            flush()
+            if (snapshot_fn is not None and every > 0 and snapshots
+                    and snapshots[-1][0] != state.step):
+                take_snapshot(state.step)
+            if path is not None and saved_step != state.step:
+                save(state.step)
+        finally:
+            bar.close()
+            for name, m in models.items():
+                m.train(was_training[name])
+        return TrainResult(history=history, snapshots=snapshots, models=models,
+                           optimizers=optimizers, step=state.step, stopped_early=stopped,
+                           checkpoint_path=path if path is not None and path.exists() else None)
 
 
 # --------------------------------------------------------------------------- GANs
@@ -615,7 +739,8 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
               device: str | torch.device | None = None,
               checkpoint_path: str | os.PathLike | None = None, resume: bool = False,
               callback: Callable[[TrainState], Any] | None = None, callback_every: int = 100,
-              progress: bool = True, command: str | None = None) -> TrainResult:
+              progress: bool = True, command: str | None = None,
+              overwrite: bool = False) -> TrainResult:
     """Train ``generator`` against ``discriminator`` on ``data``; the models are trained in place.
 
     Adam optimizers (``config.lr_g``/``lr_d``, ``config.betas``) and a :class:`GANStep` run in
@@ -628,8 +753,13 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
         data: a tensor ``(N, *data_shape)`` (e.g. 2-D points), a ``TensorImageDataset`` or any
             ``Dataset`` of ``(image, label)`` pairs, see :class:`BatchStream`.
         config: a :class:`GANTrainConfig`.
-        device, checkpoint_path, resume, callback, callback_every, progress, command: as in
-            :func:`fit`; ``callback(state)`` sees ``state.generator``, ``state.history`` ...
+        device, checkpoint_path, resume, callback, callback_every, progress, command,
+            overwrite: as in :func:`fit`; ``callback(state)`` sees ``state.generator``,
+            ``state.history`` ...
+
+    Images (samples of shape ``(C, H, W)``) must lie in [-1, 1], the range of the generators'
+    ``tanh``: data in [0, 255] is refused with a :class:`~gan_lessons.batches.DataError`
+    before training (in [0, 1] with a warning); 2-D points may have any finite values.
 
     Returns:
         A :class:`TrainResult` (``.history``, ``.snapshots``, ``.generator``, ...).
@@ -662,9 +792,11 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
                       reuse_fakes=config.reuse_fakes)
     z_fixed = torch.randn(config.num_snapshot_samples, generator.latent_dim,
                           generator=torch.Generator().manual_seed(config.seed)).to(device)
+    images = len(sample_shape(data) or ()) == 3  # (C, H, W): a tanh generator's [-1, 1]
     return fit(step_fn, {"generator": generator, "discriminator": discriminator},
                {"generator": opt_g, "discriminator": opt_d}, data, config, device=device,
                checkpoint_path=checkpoint_path, resume=resume,
                snapshot_fn=lambda: generator(z_fixed), callback=callback,
-               callback_every=callback_every, progress=progress, desc="GAN", command=command)
+               callback_every=callback_every, progress=progress, desc="GAN", command=command,
+               overwrite=overwrite, data_range=(-1.0, 1.0) if images else None)
 

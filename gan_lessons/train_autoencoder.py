@@ -29,7 +29,7 @@ from ._validate import check_choice, check_float, check_int
 from .batches import check_sample_shape
 from .device import get_device
 from .losses import RECONSTRUCTION_LOSSES, elbo_loss
-from .train import MixedPrecision, TrainConfig, TrainResult, TrainState, fit
+from .train import MAX_LR, MixedPrecision, TrainConfig, TrainResult, TrainState, fit
 
 __all__ = [
     "SNAPSHOT_KINDS",
@@ -66,7 +66,7 @@ class AETrainConfig(TrainConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_float(self.lr, "lr", 0.0, exclusive_minimum=True)
+        check_float(self.lr, "lr", 0.0, MAX_LR, exclusive_minimum=True)
         check_choice(self.reconstruction, "reconstruction", RECONSTRUCTION_LOSSES)
         object.__setattr__(self, "beta", check_float(self.beta, "beta", 0.0))
 
@@ -169,7 +169,7 @@ def train_autoencoder(model: nn.Module, data, config: AETrainConfig, *,
                       callback: Callable[[TrainState], Any] | None = None,
                       callback_every: int = 100, progress: bool = True,
                       command: str | None = None,
-                      snapshot: str = "reconstructions") -> TrainResult:
+                      snapshot: str = "reconstructions", overwrite: bool = False) -> TrainResult:
     """Train ``model`` on ``data``, in place: Adam and an :class:`AutoencoderStep` in
     :func:`~gan_lessons.train.fit`.
 
@@ -179,14 +179,17 @@ def train_autoencoder(model: nn.Module, data, config: AETrainConfig, *,
         data: images ``(N, C, H, W)`` in [-1, 1] as a tensor, a ``TensorImageDataset`` or any
             ``Dataset`` of ``(image, label)`` pairs (labels are ignored).
         config: an :class:`AETrainConfig`.
-        device, checkpoint_path, resume, callback, callback_every, progress, command: as in
-            :func:`~gan_lessons.train.fit`; the checkpoint holds the model as
+        device, checkpoint_path, resume, callback, callback_every, progress, command,
+            overwrite: as in :func:`~gan_lessons.train.fit`; the checkpoint holds the model as
             ``"autoencoder"``, so :func:`~gan_lessons.checkpoints.load_models` returns
             ``{"autoencoder": model}``.
         snapshot: ``"reconstructions"`` (default): ``model(x_fixed).x_hat`` for
             ``x_fixed = fixed_batch(data, config.num_snapshot_samples, config.seed)``;
             ``"samples"``: ``model.decode(z_fixed)`` for one fixed ``z_fixed ~ N(0, I)``
             of ``config.num_snapshot_samples`` rows (meaningful for a VAE).
+
+    The images must lie in [-1, 1] (the losses' pixel range): other data, or NaN/Inf, is
+    refused with a :class:`~gan_lessons.batches.DataError` before training.
 
     Returns:
         A :class:`~gan_lessons.train.TrainResult`; ``history`` has ``"step"`` and ``"loss"``
@@ -235,4 +238,4 @@ def train_autoencoder(model: nn.Module, data, config: AETrainConfig, *,
                device=device, checkpoint_path=checkpoint_path, resume=resume,
                snapshot_fn=snapshot_fn, callback=callback, callback_every=callback_every,
                progress=progress, desc="VAE" if variational else "autoencoder",
-               command=command)
+               command=command, overwrite=overwrite, data_range=(-1.0, 1.0))

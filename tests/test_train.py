@@ -212,10 +212,20 @@ def test_nan_guard_names_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
 
 
 def test_huge_learning_rate_diverges_cleanly(tmp_path):
-    with pytest.raises(TrainingDivergedError, match="not finite"):
-        train(40, lr_d=1e30, lr_g=1e30, checkpoint_path=tmp_path / "x.pt")
+    """Issue 10, item 5: a blow-up (weights past max_weight) stops training, nothing saved."""
+    with pytest.raises(TrainingDivergedError, match="blew up") as info:
+        train(40, lr_d=1e6, lr_g=1e6, checkpoint_path=tmp_path / "x.pt")
+    assert "no checkpoint was written" in str(info.value)
+    assert info.value.checkpoint_step is None
     assert not (tmp_path / "x.pt").exists()
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # nor a lock file nor a temporary file
+
+
+def test_a_learning_rate_that_would_overflow_adam_is_refused():
+    """Issue 10, item 14: lr 3e38 passed the finite check, then Adam overflowed (traceback)."""
+    for name in ("lr_g", "lr_d"):
+        with pytest.raises(ValueError, match=name):
+            GANTrainConfig(num_steps=1, **{name: 3e38})
 
 
 def test_data_forms():
