@@ -19,7 +19,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from gan_lessons._validate import check_int
+from gan_lessons._validate import check_float, check_int
 from gan_lessons.data import to_image
 
 __all__ = ["decision_surface", "image_grid", "loss_curves", "scatter_2d", "snapshot_strip"]
@@ -49,7 +49,17 @@ def _images(images, name: str = "images") -> torch.Tensor:
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise ValueError(f"{name} must have shape (B, C, H, W) with C = 1 or 3, "
                          f"got {tuple(images.shape)}")
+    if images.shape[0] == 0 or min(images.shape[2:]) == 0:
+        raise ValueError(f"{name} must hold at least one image of at least 1 x 1 pixels, "
+                         f"got shape {tuple(images.shape)}")
+    if images.dtype == torch.bool or images.is_complex():
+        raise TypeError(f"{name} must hold real numbers in [-1, 1], got dtype {images.dtype}")
     return images
+
+
+def _title(title) -> None:
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
 
 
 def _grid(images: torch.Tensor, nrow: int, padding: int) -> np.ndarray:
@@ -71,6 +81,7 @@ def image_grid(images: torch.Tensor, nrow: int = 8, title: str | None = None,
     images = _images(images)
     nrow = check_int(nrow, "nrow", minimum=1)
     padding = check_int(padding, "padding", minimum=0)
+    _title(title)
     grid = _grid(images, nrow, padding)
     height, width = grid.shape[:2]
     scale = min(6.0 / width, 6.0 / height, 0.05)  # inches per pixel: 20 px/inch, at most 6 in
@@ -102,10 +113,19 @@ def loss_curves(history: Mapping[str, Sequence[float]], keys: Sequence[str] | No
     if not isinstance(history, Mapping):
         raise TypeError(f"history must be a dict of lists, got {type(history).__name__}")
     smooth = check_int(smooth, "smooth", minimum=1)
+    if not isinstance(x, str):
+        raise TypeError(f"x must be a str (a key of history), got {type(x).__name__}")
+    _title(title)
+    for key, values in history.items():
+        if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
+            raise TypeError(f"history[{key!r}] must be a list of numbers, "
+                            f"got {type(values).__name__}")
     if keys is None:
         keys = [k for k, v in history.items() if k != x and len(v) and _is_number(v[0])]
     elif isinstance(keys, str):
         keys = [keys]
+    elif not isinstance(keys, Sequence):
+        raise TypeError(f"keys must be a str, a list of str or None, got {type(keys).__name__}")
     missing = [k for k in keys if k not in history]
     if missing:
         raise ValueError(f"keys {missing} are not in history (it has {list(history)})")
@@ -136,7 +156,14 @@ def _is_number(value) -> bool:
 
 
 def _points(points, name: str) -> np.ndarray:
-    arr = points.detach().cpu().numpy() if isinstance(points, torch.Tensor) else np.asarray(points)
+    if isinstance(points, torch.Tensor):
+        arr = points.detach().float().cpu().numpy()
+    else:
+        try:
+            arr = np.asarray(points, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be an array of numbers (N, 2), got "
+                            f"{type(points).__name__}") from None
     if arr.ndim != 2 or arr.shape[1] != 2:
         raise ValueError(f"{name} must have shape (N, 2), got {tuple(arr.shape)}")
     return arr
@@ -149,6 +176,11 @@ def scatter_2d(real, fake=None, ax: Axes | None = None, *, title: str | None = N
     """Scatter real points ``(N, 2)`` and, if given, generated points ``(M, 2)`` (tensors or
     arrays). ``modes`` ``(K, 2)`` marks the true mode centres with crosses."""
     real = _points(real, "real")
+    size = check_float(size, "size", 0.0, exclusive_minimum=True)
+    alpha = check_float(alpha, "alpha", 0.0, 1.0)
+    xlim = None if xlim is None else _limits(xlim, "xlim")
+    ylim = None if ylim is None else _limits(ylim, "ylim")
+    _title(title)
     fig, ax, created = _axes(ax, (4.0, 4.0))
     ax.scatter(real[:, 0], real[:, 1], s=size, alpha=alpha, color="tab:blue", label="real")
     if fake is not None:
@@ -185,6 +217,9 @@ def decision_surface(discriminator_fn: Callable[[torch.Tensor], torch.Tensor],
         raise TypeError(f"discriminator_fn must be callable, got {type(discriminator_fn).__name__}")
     resolution = check_int(resolution, "resolution", minimum=2)
     (x0, x1), (y0, y1) = _limits(xlim, "xlim"), _limits(ylim, "ylim")
+    if not isinstance(colorbar, bool):
+        raise TypeError(f"colorbar must be a bool, got {type(colorbar).__name__}")
+    _title(title)
     device = torch.device("cpu")
     training = None
     if isinstance(discriminator_fn, torch.nn.Module):
@@ -229,9 +264,12 @@ def decision_surface(discriminator_fn: Callable[[torch.Tensor], torch.Tensor],
 def _limits(value, name: str) -> tuple[float, float]:
     if not isinstance(value, tuple | list) or len(value) != 2:
         raise TypeError(f"{name} must be a pair (low, high), got {value!r}")
-    low, high = float(value[0]), float(value[1])
-    if not low < high:
-        raise ValueError(f"{name} must have low < high, got {value!r}")
+    try:
+        low, high = float(value[0]), float(value[1])  # numbers, numpy or 0-d tensors
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a pair of numbers (low, high), got {value!r}") from None
+    if not low < high or not np.isfinite([low, high]).all():
+        raise ValueError(f"{name} must be finite with low < high, got {value!r}")
     return low, high
 
 
@@ -248,6 +286,9 @@ def snapshot_strip(batches: Sequence[torch.Tensor], steps: Sequence[int] | None 
         raise ValueError(f"steps must have one entry per batch ({len(batches)}), got {len(steps)}")
     nrow = check_int(nrow, "nrow", minimum=1)
     num_images = check_int(num_images, "num_images", minimum=1)
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__name__}")
+    _title(title)
     fig, axes = plt.subplots(1, len(batches), figsize=(2.0 * len(batches), 2.4),
                              layout="constrained", squeeze=False)
     for i, (ax, batch, step) in enumerate(zip(axes[0], batches, steps, strict=True)):

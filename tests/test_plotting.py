@@ -53,6 +53,14 @@ def test_image_grid_bad_input():
         image_grid(torch.zeros(2, 3, 8, 8), nrow=0)
 
 
+def test_image_grid_of_an_empty_batch_is_a_clear_error():
+    # issue 10, item 16: ZeroDivisionError inside torchvision
+    with pytest.raises(ValueError, match=r"images must hold at least one image.*\(0, 3, 8, 8\)"):
+        image_grid(torch.zeros(0, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"batches\[1\] must hold at least one image"):
+        snapshot_strip([torch.zeros(2, 1, 8, 8), torch.zeros(0, 1, 8, 8)])
+
+
 def test_loss_curves():
     history = {"step": [0, 10, 20, 30, 40], "loss_d": [1.4, 1.2, 1.1, 1.0, 0.9],
                "loss_g": [torch.tensor(0.7), 0.8, 0.9, 1.0, 1.1], "d_real": [0.5] * 5}
