@@ -24,7 +24,10 @@ import html
 import io
 from collections.abc import Sequence
 
-__all__ = ["figure_to_png", "frame_scrubber", "latent_explorer", "static_latent_explorer"]
+from gan_lessons._validate import check_float, check_int
+
+__all__ = ["figure_to_png", "frame_scrubber", "images_to_png", "latent_explorer",
+           "static_latent_explorer"]
 
 
 SCRUBBER_CLASS = "gan-lessons-scrubber"
@@ -38,6 +41,12 @@ SLIDER_STYLE = {"description_width": "6em"}
 def figure_to_png(fig, dpi: float | None = None, close: bool = True) -> bytes:
     """A matplotlib ``Figure`` as PNG bytes (cropped to its content); closes it in pyplot
     afterwards if ``close`` (the Figure object itself stays usable)."""
+    if not hasattr(fig, "savefig"):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if dpi is not None:
+        dpi = check_float(dpi, "dpi", 0.0, exclusive_minimum=True)
+    if not isinstance(close, bool):
+        raise TypeError(f"close must be a bool, got {type(close).__name__}")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     if close:
@@ -125,9 +134,16 @@ def images_to_png(images, nrow: int | None = None, scale: int = 4) -> bytes:
 
     from gan_lessons.data import to_image
 
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
     images = images.detach().cpu()
     if images.ndim == 3:
         images = images[None]
+    if images.ndim != 4 or images.shape[1] not in (1, 3) or min(images.shape) == 0:
+        raise ValueError(f"images must have shape (B, C, H, W) with B >= 1 and C = 1 or 3 "
+                         f"(grey or RGB), got {tuple(images.shape)}")
+    nrow = None if nrow is None else check_int(nrow, "nrow", minimum=1)
+    scale = check_int(scale, "scale", minimum=1)
     grid = make_grid(to_image(images), nrow=nrow or images.shape[0], padding=1, pad_value=1.0)
     array = (grid * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     picture = Image.fromarray(array.squeeze(-1) if array.shape[-1] == 1 else array)
@@ -142,15 +158,29 @@ def _latent_inputs(decoder, z0, directions, names):
 
     if not callable(decoder):
         raise TypeError(f"decoder must be callable (z (B, D) -> images), got {type(decoder).__name__}")
-    if not isinstance(z0, torch.Tensor) or z0.ndim != 1:
-        raise ValueError(f"z0 must be a 1-D tensor (D,), got {getattr(z0, 'shape', z0)!r}")
+    if not isinstance(z0, torch.Tensor):
+        raise TypeError(f"z0 must be a torch.Tensor (D,), got {type(z0).__name__}")
+    if not z0.is_floating_point() or z0.ndim != 1 or not bool(torch.isfinite(z0).all()):
+        raise ValueError(f"z0 must be a finite floating-point tensor (D,), got {z0.dtype} of "
+                         f"shape {tuple(z0.shape)}")
     if directions is None:
         directions = torch.eye(z0.shape[0], device=z0.device)[: min(4, z0.shape[0])]
-    if not isinstance(directions, torch.Tensor) or directions.ndim != 2 or directions.shape[1] != z0.shape[0]:
-        raise ValueError(f"directions must be a (K, {z0.shape[0]}) tensor, got "
-                         f"{getattr(directions, 'shape', directions)!r}")
+    if not isinstance(directions, torch.Tensor):
+        raise TypeError(f"directions must be a (K, D) tensor or None, got "
+                        f"{type(directions).__name__} (stack a list with torch.stack)")
+    if directions.ndim != 2 or directions.shape[1] != z0.shape[0] or len(directions) == 0:
+        raise ValueError(f"directions must be a (K, {z0.shape[0]}) tensor with K >= 1, got "
+                         f"{tuple(directions.shape)}")
+    if not directions.is_floating_point() or not bool(torch.isfinite(directions).all()):
+        raise ValueError(f"directions must hold finite floats, got dtype {directions.dtype}")
+    # a float64 z0 for a float32 model: compute in the model's dtype (issue 10, item 21)
+    module = getattr(decoder, "__self__", decoder)  # vae.decode -> vae
+    param = next(module.parameters(), None) if isinstance(module, torch.nn.Module) else None
+    z0 = z0.to(param.dtype) if param is not None and param.is_floating_point() else z0
     if names is None:
         names = [f"dir {i}" for i in range(directions.shape[0])]
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise TypeError(f"names must be a list of str or None, got {type(names).__name__}")
     if len(names) != directions.shape[0]:
         raise ValueError(f"names must have one entry per direction ({directions.shape[0]}), got {len(names)}")
     return z0, directions.to(z0), list(names)
@@ -184,6 +214,9 @@ def latent_explorer(decoder, z0, directions=None, names=None, *, span: float = 3
     import ipywidgets as widgets
 
     z0, directions, names = _latent_inputs(decoder, z0, directions, names)
+    span = check_float(span, "span", 0.0, exclusive_minimum=True)
+    step = check_float(step, "step", 0.0, exclusive_minimum=True)
+    scale = check_int(scale, "scale", minimum=1)
     sliders = [widgets.FloatSlider(value=0.0, min=-span, max=span, step=step, description=name,
                                    continuous_update=True, layout=widgets.Layout(**SLIDER_LAYOUT),
                                    style=SLIDER_STYLE) for name in names]
@@ -231,10 +264,10 @@ def static_latent_explorer(decoder, z0, directions=None, names=None, *, span: fl
     """
     import ipywidgets as widgets
 
-    from gan_lessons._validate import check_int
-
     z0, directions, names = _latent_inputs(decoder, z0, directions, names)
     positions = check_int(positions, "positions", minimum=2)
+    span = check_float(span, "span", 0.0, exclusive_minimum=True)  # NaN gave NaN frames
+    scale = check_int(scale, "scale", minimum=1)
     if directions.shape[0] not in (1, 2):
         raise ValueError(f"directions must have 1 or 2 rows for a static explorer, got {directions.shape[0]}")
     offsets = _symmetric_offsets(span, positions)

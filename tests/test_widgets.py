@@ -184,3 +184,42 @@ def test_explorers_refuse_bad_input():
         static_latent_explorer(_decoder(), torch.zeros(3), torch.eye(3))
     with pytest.raises(ValueError, match="names"):
         latent_explorer(_decoder(), torch.zeros(3), torch.eye(3), names=["x"])
+
+
+def test_images_to_png_refuses_two_channel_images():
+    # issue 10, item 12: a 2-channel batch was written as a PNG
+    import torch
+
+    from gan_lessons.widgets import images_to_png
+
+    with pytest.raises(ValueError, match=r"images must have shape .*C = 1 or 3.*\(4, 2, 8, 8\)"):
+        images_to_png(torch.zeros(4, 2, 8, 8))
+    with pytest.raises(ValueError, match="B >= 1"):
+        images_to_png(torch.zeros(0, 1, 8, 8))
+    assert images_to_png(torch.zeros(4, 1, 8, 8), scale=1).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("span", [float("nan"), float("inf"), 0.0, -2.0])
+def test_static_explorer_refuses_a_span_that_is_not_positive_and_finite(span):
+    # issue 10, item 12: static_latent_explorer(span=nan) built NaN frames
+    import torch
+
+    from gan_lessons.widgets import latent_explorer, static_latent_explorer
+
+    with pytest.raises(ValueError, match="span must be"):
+        static_latent_explorer(_decoder(), torch.zeros(3), torch.eye(3)[:1], span=span)
+    with pytest.raises(ValueError, match="span must be"):
+        latent_explorer(_decoder(), torch.zeros(3), span=span)
+
+
+def test_explorers_take_a_float64_z0_for_a_float32_model():
+    # issue 10, item 21: torch's dtype-mismatch error from deep inside the model
+    import torch
+
+    from gan_lessons.widgets import latent_explorer, static_latent_explorer
+
+    z0 = torch.zeros(3, dtype=torch.float64)
+    box = static_latent_explorer(_decoder(), z0, torch.eye(3, dtype=torch.float64)[:1],
+                                 positions=3)
+    assert len(box.stack.children) == 3
+    assert latent_explorer(_decoder(), z0).latent().dtype == torch.float32
