@@ -182,7 +182,8 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
         for o in range(c_out):
             for i in range(h_out):
                 for j in range(w_out):
-                    # the window the kernel sees for output pixel (i, j): (C_in, kH, kW)
+                    # the window the kernel sees for output pixel (i, j):
+                    # (C_in, kH, kW)
                     window = x_pad[n, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh,
                                          j * sw : j * sw + dw * (kw - 1) + 1 : dw]
                     y[n, o, i, j] = np.sum(window * w[o])
@@ -206,12 +207,16 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
     n_batch = x.shape[0]
     c_out, c_in, kh, kw = w.shape
     span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    windows = sliding_window_view(_pad(x.astype(dtype, copy=False), p), span, axis=(2, 3))
-    # (N, C_in, H_out, W_out, kH, kW): keep every stride-th window and every dilation-th tap
+    x_pad = _pad(x.astype(dtype, copy=False), p)
+    windows = sliding_window_view(x_pad, span, axis=(2, 3))
+    # (N, C_in, H_out, W_out, kH, kW):
+    # keep every stride-th window and every dilation-th tap
     windows = windows[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :h_out, :w_out]
-    # im2col (the one copy): cols[(c, u, v), (n, i, j)] = x_pad[n, c, i*s + u*d, j*s + v*d]
+    # im2col (the one copy):
+    # cols[(c, u, v), (n, i, j)] = x_pad[n, c, i*s + u*d, j*s + v*d]
     cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(c_in * kh * kw, -1)
-    y = w.reshape(c_out, -1).astype(dtype, copy=False) @ cols  # (C_out, N*H_out*W_out)
+    kernel = w.reshape(c_out, -1).astype(dtype, copy=False)
+    y = kernel @ cols  # (C_out, N*H_out*W_out)
     y = y.reshape(c_out, n_batch, h_out, w_out).transpose(1, 0, 2, 3)
     return _finish(np.ascontiguousarray(y), b, squeeze)
 
@@ -334,7 +339,8 @@ def conv2d_matrix(input_shape, w, stride=1, padding=0, dilation=1) -> np.ndarray
         raise ValueError(f"input_shape must be positive, got {tuple(input_shape)}")
     size = int(np.prod(input_shape))
     # a batch of basis images: basis[k] is 1 at flat position k and 0 elsewhere
-    basis = np.eye(size, dtype=np.result_type(w, np.int8)).reshape(size, *input_shape)
+    basis = np.eye(size, dtype=np.result_type(w, np.int8))
+    basis = basis.reshape(size, *input_shape)
     if w.ndim == 2:
         basis, w = basis[:, None], w[None, None]
     columns = conv2d(basis, w, stride=stride, padding=padding, dilation=dilation)

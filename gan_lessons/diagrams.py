@@ -103,12 +103,12 @@ def _draw_matrix(ax: Axes, a: np.ndarray, *, title=None, annotate=True, norm=Non
     if ticks and max(rows, cols) <= 20:
         ax.set_xticks(range(cols))
         ax.set_yticks(range(rows))
-        ax.tick_params(labelsize=7, length=0, pad=2)
+        ax.tick_params(labelsize=9, length=0, pad=2)
     else:
         ax.set_xticks([])
         ax.set_yticks([])
     if annotate:
-        size = fontsize or (10 if max(rows, cols) <= 8 else 7)
+        size = fontsize or (10 if max(rows, cols) <= 8 else 9)
         for (i, j), v in np.ndenumerate(a):
             if not np.isfinite(v):
                 continue
@@ -168,7 +168,7 @@ def show_matrix(a, ax: Axes | None = None, title: str | None = None, *, annotate
     created = ax is None
     if created:
         rows, cols = a.shape
-        scale = min(1.0, 10 / (CELL * cols), 8 / (CELL * rows))
+        scale = min(1.0, 8.4 / (CELL * cols), 8 / (CELL * rows))
         fig = _new((max(2.0, CELL * cols * scale + 0.6), max(1.2, CELL * rows * scale + 0.6)))
         ax = fig.add_subplot()
     _draw_matrix(ax, a, title=title, annotate=annotate, norm=norm, cmap=cmap, highlight=highlight,
@@ -240,8 +240,8 @@ def sliding_window_figure(x, w, stride=1, padding=0, dilation=1, *, max_panels: 
         else:
             title = f"{y_name}[{i},{j}] = sum(w ⊙ window)\n= {_fmt(y[i, j])}"
         _draw_matrix(ax, x_pad, title=None, norm=norm_x, cmap=cmap_x, highlight=mask,
-                     dashed_box=box, ticks=False, fontsize=8)
-        ax.set_title(title, fontsize=8)
+                     dashed_box=box, ticks=False, fontsize=9)
+        ax.set_title(title, fontsize=9)
     if h_out * w_out > n_panels:
         bottom.suptitle(f"first {n_panels} of {h_out * w_out} output pixels", fontsize=9)
     return _done(fig)
@@ -284,9 +284,9 @@ def transposed_stamp_figure(x, w, stride=1, padding=0, *, names=("x", "y")) -> F
     axes = middle.subplots(h, wd, squeeze=False)
     for i, j in np.ndindex(h, wd):
         ax = axes[i, j]
-        _draw_matrix(ax, stamps[i, j], norm=norm_s, cmap=cmap_s, ticks=False, fontsize=8,
+        _draw_matrix(ax, stamps[i, j], norm=norm_s, cmap=cmap_s, ticks=False, fontsize=9,
                      outline=((i * sh, j * sw), (i * sh + kh - 1, j * sw + kw - 1)))
-        ax.set_title(f"{x_name}[{i},{j}] = {_fmt(x[i, j])}: {_term(x[i, j])}·w", fontsize=8)
+        ax.set_title(f"{x_name}[{i},{j}] = {_fmt(x[i, j])}: {_term(x[i, j])}·w", fontsize=9)
     middle.suptitle(f"one stamp per input pixel (stride {stride})", fontsize=9)
     r_axes = right.subplots(right_rows, 1, squeeze=False)[:, 0]
     box = ((ph, pw), (ph + y.shape[0] - 1, pw + y.shape[1] - 1)) if (ph or pw) else None
@@ -315,7 +315,7 @@ def overlap_figure(n: int = 5, kernel_sizes=(3, 4), stride: int = 2, padding: in
     vmax = max(int(c.max()) for c in counts)
     norm, cmap = _norm_and_cmap(np.array([[0.0, vmax]]), 0, vmax, "viridis")
     size = max(c.shape[0] for c in counts)
-    side = min(0.38 * size, 5.0)
+    side = min(0.29 * size, 5.0)
     fig = _new((len(counts) * (side + 0.4) + 1.0, side + 0.9))
     axes = fig.subplots(1, len(counts), squeeze=False)[0]
     for ax, k, c in zip(axes, kernel_sizes, counts, strict=True):
@@ -323,7 +323,7 @@ def overlap_figure(n: int = 5, kernel_sizes=(3, 4), stride: int = 2, padding: in
         levels = ", ".join(str(v) for v in np.unique(inner))
         verdict = "even" if len(np.unique(inner)) == 1 else "uneven"
         _draw_matrix(ax, c, norm=norm, cmap=cmap, annotate=annotate, ticks=False,
-                     fontsize=8 if c.shape[0] <= 14 else 6)
+                     fontsize=9 if c.shape[0] <= 14 else 7)
         ax.set_title(f"kernel {k}, stride {stride}: {verdict}\n(inside: {levels} taps)",
                      fontsize=10)
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), shrink=0.8,
