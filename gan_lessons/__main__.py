@@ -8,8 +8,11 @@
 Every checkpoint records the command that produced it (``load_checkpoint(p)["meta"]["command"]``),
 so a figure in the book can say exactly how to reproduce its weights. Parsing is kept apart from
 the work: :func:`train_command`, :func:`train_ae_command` and :func:`sample_command` are plain
-functions. A bad argument or missing data prints one line and exits with status 2; a diverged
-run exits with status 1.
+functions. A bad argument, missing or bad data, an output that cannot be written or is already
+taken (another run writing it, or an old checkpoint without ``--resume``/``--overwrite``) prints
+one line and exits with status 2, before any training; a diverged run exits with status 1.
+Requests that cannot fit in memory (``--num``, ``--limit``, ``--image-size``) are refused with
+an estimate. ``--help`` works without torch installed; the commands then say to install it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,52 @@ from pathlib import Path
 
 __all__ = ["AE_MODELS", "MODELS", "build_parser", "main", "sample_command", "train_ae_command",
            "train_command"]
+
+_MAX_LR = 1e6  # gan_lessons.train.MAX_LR, repeated here so that --help needs no torch
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory free for a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(nbytes: float, what: str, advice: str) -> None:
+    """Refuse (ValueError) a request estimated at ``nbytes`` when it exceeds half of the free
+    memory, instead of ending in an allocator traceback or an OOM kill."""
+    free = _available_memory()
+    if free is not None and nbytes > free / 2:
+        raise ValueError(f"{what} would need about {nbytes / 2**30:.3g} GiB of memory, more than "
+                         f"half of the {free / 2**30:.3g} GiB free here; {advice}")
+
+
+def _check_model_memory(build, *args) -> None:
+    """Build the models on the meta device (no memory) and check that their parameters, with
+    gradients and Adam's two moments, fit."""
+    import torch
+
+    with torch.device("meta"):
+        built = build(*args)
+    models = built if isinstance(built, tuple) else (built,)
+    params = sum(p.numel() for m in models for p in m.parameters())
+    _check_memory(params * 4 * 4, f"the models' {params:,} parameters (with gradients and "
+                  "Adam's state)", "use a smaller --image-size, --width or --latent-dim")
+
+
+#: ``name -> (images, channels, size)`` of the data sets that are decoded into memory.
+_IN_MEMORY_SETS = {"mnist": (60_000, 1, 28), "cifar10": (50_000, 3, 32)}
 
 
 # --------------------------------------------------------------------------- models
@@ -88,8 +137,9 @@ AE_MODELS: dict[str, Callable] = {name: _build_autoencoder(name)
 
 
 def _load_data(data: str, *, data_root: str | None, limit: int | None, image_size: int | None,
-               seed: int):
-    """A toy set's points ``(N, 2)``, or an image data set (decoded into memory when limited)."""
+               seed: int, batch_size: int = 64):
+    """A toy set's points ``(N, 2)``, or an image data set (decoded into memory when limited).
+    What would not fit in memory is refused before it is allocated."""
     from .data import (
         DATASETS,
         TOY_DATASETS,
@@ -100,14 +150,46 @@ def _load_data(data: str, *, data_root: str | None, limit: int | None, image_siz
     )
 
     if data.lower() in TOY_DATASETS:
-        return toy_dataset(data.lower(), n=limit or 10_000, seed=seed)
+        n = limit or 10_000
+        _check_memory(n * 2 * 4 * 4, f"--limit {n} points", "use a smaller --limit")
+        return toy_dataset(data.lower(), n=n, seed=seed)
     if data.lower() not in DATASETS and not Path(data).expanduser().is_dir():
         raise ValueError(f"--data must be one of {', '.join(TOY_DATASETS + DATASETS)} or a "
                          f"folder of images, got {data!r}")
+    known = _IN_MEMORY_SETS.get(data.lower())
+    if known is not None:  # decoded whole (float32), then the --limit subset copied
+        n, channels, size = known
+        size = image_size or size
+        _check_memory(n * channels * size * size * 4 * (2 if limit else 1),
+                      f"{n} {data} images of {size} x {size}", "use a smaller --image-size")
+    elif image_size is not None:
+        _check_memory(batch_size * 3 * image_size * image_size * 4 * 8,
+                      f"batches of {batch_size} images of {image_size} x {image_size}",
+                      "use a smaller --image-size or --batch-size")
     dataset = load_dataset(data, root=data_root, image_size=image_size)
     if limit is not None or isinstance(dataset, TensorImageDataset):
+        if not isinstance(dataset, TensorImageDataset):  # a folder, decoded into memory
+            n = min(limit or len(dataset), len(dataset))
+            channels, *hw = dataset[0][0].shape
+            _check_memory(n * channels * hw[0] * hw[1] * 4 * 2,
+                          f"--limit {n} images of {hw[0]} x {hw[1]}",
+                          "use a smaller --limit or --image-size")
         dataset = as_tensor_dataset(dataset, limit, progress=False, seed=seed)
     return dataset
+
+
+def _check_out(out, resume: bool, overwrite: bool) -> None:
+    """Before the data is loaded: the checkpoint path must be writable, and an existing file is
+    replaced only with ``--overwrite`` (``train_gan`` checks again under its lock)."""
+    from .checkpoints import prepare_checkpoint_path
+
+    if resume and overwrite:
+        raise ValueError("--resume and --overwrite exclude each other: --resume continues the "
+                         "checkpoint at --out, --overwrite starts afresh over it")
+    prepare_checkpoint_path(out)
+    if Path(out).exists() and not resume and not overwrite:
+        raise ValueError(f"--out {out} already exists; pass --resume to continue that run or "
+                         "--overwrite to replace it, or choose another --out")
 
 
 def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, steps: int = 3000,
@@ -118,12 +200,15 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                   device: str | None = None, checkpoint_every: int = 0, resume: bool = False,
                   amp: bool = False, workers: int = 0, progress: bool = True,
                   command: str | None = None, width: int | None = None,
-                  channels_last: bool | None = None, reuse_fakes: bool = False):
+                  channels_last: bool | None = None, reuse_fakes: bool = False,
+                  overwrite: bool = False):
     """Train ``model`` on ``data`` and save the checkpoint at ``out``; returns the TrainResult.
 
     ``data`` is a toy set (``ring``, ``grid``, ``moons``, ``spiral``), ``mnist``, ``cifar10`` or a
     folder of images; ``limit`` keeps that many samples (toy sets: draws that many points, default
     10000). The models are built from the data's sample shape after seeding with ``seed``.
+    ``out`` is checked first: writable, and not an existing file unless ``resume`` or
+    ``overwrite``.
     """
     from .batches import sample_shape
     from .device import seed_everything
@@ -135,12 +220,15 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                             d_steps=d_steps, generator_loss=generator_loss, seed=seed,
                             checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
                             channels_last=channels_last, reuse_fakes=reuse_fakes)
+    _check_out(out, resume, overwrite)
     dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
-                         seed=seed)
+                         seed=seed, batch_size=batch_size)
+    _check_model_memory(MODELS[model], sample_shape(dataset), latent_dim, width)
     seed_everything(seed)
     generator, discriminator = MODELS[model](sample_shape(dataset), latent_dim, width)
     return train_gan(generator, discriminator, dataset, config, device=device,
-                     checkpoint_path=out, resume=resume, progress=progress, command=command)
+                     checkpoint_path=out, resume=resume, progress=progress, command=command,
+                     overwrite=overwrite)
 
 
 def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLike,
@@ -151,7 +239,7 @@ def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLi
                      image_size: int | None = None, device: str | None = None,
                      checkpoint_every: int = 0, resume: bool = False, amp: bool = False,
                      workers: int = 0, progress: bool = True, command: str | None = None,
-                     channels_last: bool | None = None):
+                     channels_last: bool | None = None, overwrite: bool = False):
     """Train an autoencoder (``mlp_ae``, ``conv_ae``) or a VAE (``conv_vae``) on the images of
     ``data`` and save the checkpoint at ``out``; returns the TrainResult.
 
@@ -173,12 +261,15 @@ def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLi
     if data.lower() in TOY_DATASETS:
         raise ValueError(f"--data must be an image data set for train-ae (mnist, cifar10 or a "
                          f"folder of images), got the 2-D toy set {data!r}")
+    _check_out(out, resume, overwrite)
     dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
-                         seed=seed)
+                         seed=seed, batch_size=batch_size)
+    _check_model_memory(AE_MODELS[model], sample_shape(dataset), latent_dim, width)
     seed_everything(seed)
     autoencoder = AE_MODELS[model](sample_shape(dataset), latent_dim, width)
     return train_autoencoder(autoencoder, dataset, config, device=device, checkpoint_path=out,
-                             resume=resume, progress=progress, command=command)
+                             resume=resume, progress=progress, command=command,
+                             overwrite=overwrite)
 
 
 def _scatter_png(points, title: str):
@@ -215,9 +306,14 @@ def sample_command(*, checkpoint: str | os.PathLike, out: str | os.PathLike = "s
         raise ValueError(f"{checkpoint} holds no model named 'generator' (it has "
                          f"{sorted(models)})")
     generator = models["generator"]
+    with torch.no_grad():  # one sample's size, to refuse what cannot fit before drawing it all
+        per_sample = generator(torch.zeros(1, generator.latent_dim, device=device))[0].numel()
+    _check_memory(num * (generator.latent_dim + 6 * per_sample) * 4 + num * 200,
+                  f"--num {num} samples", "draw fewer samples")
     z = torch.randn(num, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
-    with torch.no_grad():
-        samples = generator(z.to(device)).float().cpu()  # (num, *data_shape)
+    with torch.no_grad():  # in chunks, so the generator's activations stay small
+        samples = torch.cat([generator(chunk.to(device)).float().cpu()
+                             for chunk in z.split(512)])  # (num, *data_shape)
     if samples.ndim == 4:
         from .plotting import image_grid
 
@@ -268,6 +364,15 @@ def _nonnegative_float(text: str) -> float:
     return value
 
 
+def _learning_rate(text: str) -> float:
+    value = _positive_float(text)
+    if value > _MAX_LR:
+        raise argparse.ArgumentTypeError(f"expected a learning rate <= {_MAX_LR:g} (larger ones "
+                                         f"overflow the optimizer's float32 arithmetic), got "
+                                         f"{text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -293,6 +398,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=_nonnegative_int, default=0, metavar="N",
                         help="also save every N steps (default: only at the end)")
     parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing checkpoint at --out with a new run (without "
+                             "it, or --resume, an existing --out is refused)")
     parser.add_argument("--amp", action="store_true",
                         help="mixed precision: CUDA, or bfloat16 on a CPU that has it natively")
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
@@ -312,7 +420,11 @@ def _saved_message(out: str, result) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m gan_lessons`` argument parser (subcommands ``train``, ``train-ae`` and
     ``sample``)."""
-    from .losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES
+    try:
+        from .losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES
+    except ImportError:  # no torch: --help still works, main() then says to install it
+        GENERATOR_LOSSES = ("non_saturating", "minimax")
+        RECONSTRUCTION_LOSSES = ("bce", "mse")
 
     parser = _Parser(prog="python -m gan_lessons",
                      description="Train the book's GANs and draw samples from checkpoints.")
@@ -329,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="generator updates (default 3000)")
     train.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
                        help="samples per mini-batch (default 64)")
-    train.add_argument("--lr", type=_positive_float, default=2e-4, metavar="LR",
+    train.add_argument("--lr", type=_learning_rate, default=2e-4, metavar="LR",
                        help="Adam learning rate of both networks (default 2e-4)")
     train.add_argument("--d-steps", type=_positive_int, default=1, metavar="K",
                        help="discriminator updates per generator update (default 1)")
@@ -356,7 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="optimizer steps (default 3000)")
     ae.add_argument("--batch-size", type=_positive_int, default=128, metavar="N",
                     help="images per mini-batch (default 128)")
-    ae.add_argument("--lr", type=_positive_float, default=1e-3, metavar="LR",
+    ae.add_argument("--lr", type=_learning_rate, default=1e-3, metavar="LR",
                     help="Adam learning rate (default 1e-3)")
     ae.add_argument("--latent-dim", type=_positive_int, metavar="N", help="length of z (default 2)")
     ae.add_argument("--width", type=_positive_int, metavar="N",
@@ -408,11 +520,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")  # never open a window from the command line
     prog = f"python -m gan_lessons {args.command}"
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        print(f"{prog}: error: PyTorch is not installed ({exc}); install it first, e.g. "
+              "pip install torch torchvision", file=sys.stderr)
+        return 2
     if args.device is not None:
         problem = _device_problem(args.device)
         if problem:
             print(f"{prog}: error: {problem}", file=sys.stderr)
             return 2
+    from .checkpoints import CheckpointLockedError
     from .train import TrainingDivergedError
 
     try:
@@ -426,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 device=args.device, checkpoint_every=args.checkpoint_every, resume=args.resume,
                 amp=args.amp, workers=args.workers, progress=not args.quiet,
                 width=args.width, channels_last=args.channels_last, reuse_fakes=args.reuse_fakes,
-                command="python -m gan_lessons " + shlex.join(argv))
+                overwrite=args.overwrite, command="python -m gan_lessons " + shlex.join(argv))
             print(_saved_message(out, result))
         elif args.command == "train-ae":
             out = args.out or os.path.join("runs", f"{args.model}_{Path(args.data).name}.pt")
@@ -438,7 +557,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 image_size=args.image_size, device=args.device,
                 checkpoint_every=args.checkpoint_every, resume=args.resume, amp=args.amp,
                 workers=args.workers, progress=not args.quiet,
-                channels_last=args.channels_last,
+                channels_last=args.channels_last, overwrite=args.overwrite,
                 command="python -m gan_lessons " + shlex.join(argv))
             print(_saved_message(out, result))
         else:
@@ -448,7 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingDivergedError as exc:
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, CheckpointLockedError) as exc:
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -55,6 +55,7 @@ __all__ = [
     "load_gan",
     "load_models",
     "prepare_checkpoint_path",
+    "remove_stale_temporaries",
     "save_checkpoint",
 ]
 
@@ -186,17 +187,12 @@ def _temporaries(path: Path) -> list[Path]:
     return []
 
 
-def prepare_checkpoint_path(path: str | os.PathLike) -> list[Path]:
+def prepare_checkpoint_path(path: str | os.PathLike) -> None:
     """Make sure a checkpoint can be written at ``path`` *before* training for it.
 
     Creates missing parent folders, refuses a folder as ``path``, and really creates and removes
     a temporary file beside ``path`` (so a read-only folder or a full disk is found now, not
-    after hours of training). Then removes stale temporary files of this checkpoint
-    (``.<name>.<hex>.tmp``) that a save killed mid-write left behind; call it while holding
-    :func:`checkpoint_lock`, so that no live save's file is removed.
-
-    Returns:
-        The stale temporary files removed.
+    after hours of training).
 
     Raises:
         ValueError: ``path`` is a folder, or no file can be written beside it (the message says
@@ -216,6 +212,13 @@ def prepare_checkpoint_path(path: str | os.PathLike) -> list[Path]:
                          f"({exc.filename or path.parent}); choose a writable path") from exc
     if path.exists() and not path.is_file():
         raise ValueError(f"the checkpoint path {path} exists and is not a regular file")
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files (``.<name>.<hex>.tmp``) that saves of the checkpoint ``path``
+    killed mid-write (``kill -9``, power loss) left beside it, and return them. Call it while
+    holding :func:`checkpoint_lock`, so that no live save's file is removed."""
+    path = _as_path(path)
     stale = _temporaries(path)
     for tmp in stale:
         with contextlib.suppress(FileNotFoundError):

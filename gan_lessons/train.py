@@ -44,6 +44,7 @@ from .checkpoints import (
     checkpoint_lock,
     load_checkpoint,
     prepare_checkpoint_path,
+    remove_stale_temporaries,
     save_checkpoint,
 )
 from .device import get_device
@@ -492,7 +493,8 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
     with contextlib.ExitStack() as stack:
         if path is not None:  # found out now, not after hours of training
             prepare_checkpoint_path(path)  # not a folder, writable (a file really created)
-            stack.enter_context(checkpoint_lock(path))  # one writer; removes stale temporaries
+            stack.enter_context(checkpoint_lock(path))  # one writer at a time
+            remove_stale_temporaries(path)  # of saves killed mid-write
             if path.exists() and not resume and not overwrite:
                 raise ValueError(f"checkpoint_path {path} already exists; pass resume=True to "
                                  "continue it or overwrite=True to replace it (command line: "
