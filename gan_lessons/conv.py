@@ -75,7 +75,19 @@ def _prepare(x, w, b, transposed: bool):
         b = _numeric_array(b, "b")
         if b.shape != (c_out,):
             raise ValueError(f"b must have shape ({c_out},) (one value per output channel), got {b.shape}")
-    return x, w, b, squeeze
+    dtype = _compute_dtype(x, w)
+    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, squeeze
+
+
+def _compute_dtype(x: np.ndarray, w: np.ndarray) -> np.dtype:
+    """The dtype to compute in: numpy's common type of ``x`` and ``w``, widened to int64 for
+    integers (a uint8 image times a uint8 kernel would otherwise wrap around at 256: 8 instead
+    of 1800). uint64 goes to float64, the only numpy type that holds both its range and int64's.
+    """
+    dtype = np.result_type(x, w)
+    if np.issubdtype(dtype, np.integer):
+        dtype = np.result_type(dtype, np.int64)
+    return dtype
 
 
 def _finish(out: np.ndarray, b, squeeze: bool) -> np.ndarray:
@@ -197,7 +209,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
     one matrix with a column per output pixel, ``cols`` of shape
     ``(C_in*kH*kW, N*H_out*W_out)``, and the flattened kernel ``(C_out, C_in*kH*kW)`` multiplies
     it in a single matmul (one big BLAS call is faster, and far steadier on a busy machine, than
-    one call per image). No dtype is upcast: float32 in, float32 out.
+    one call per image). Floats keep their dtype (float32 in, float32 out); integers are
+    computed in int64, so 8-bit images cannot wrap around.
 
     x ``(N, C_in, H, W)``, w ``(C_out, C_in, kH, kW)``, b ``(C_out,)`` -> ``(N, C_out, H_out, W_out)``.
     """

@@ -88,6 +88,20 @@ def test_two_dimensional_call_returns_two_dimensions(fn):
 
 
 @pytest.mark.parametrize("fn", ALL)
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int32, np.uint64])
+def test_small_integer_types_do_not_wrap_around(fn, dtype):
+    # issue 10, item 10: a uint8 image with a uint8 kernel gave 8 (1800 mod 256), not 1800
+    x = np.full((3, 3), 100, dtype=dtype)
+    w = np.full((3, 3), 2, dtype=dtype)
+    x4, w4 = x[None, None], w[None, None]
+    y = fn(x4, w4)
+    assert y.max() == 1800
+    assert y.dtype == (np.float64 if dtype == np.uint64 else np.int64)
+    np.testing.assert_array_equal(fn(x4, w4), fn(x4.astype(np.int64), w4.astype(np.int64)))
+    assert fn(x4, w4, b=np.array([7], dtype=dtype)).max() == 1807
+
+
+@pytest.mark.parametrize("fn", ALL)
 def test_int_input_works_and_stays_int(fn):
     x = np.arange(12).reshape(1, 1, 3, 4)
     w = np.arange(4).reshape(1, 1, 2, 2)
