@@ -162,6 +162,15 @@ def _download(root: Path, fetch: Callable[[str], object], outputs: Sequence[str]
 # --------------------------------------------------------------------------- datasets
 
 
+def _classes(classes) -> list[str] | None:
+    """``classes`` as a list of str (or None)."""
+    if classes is None:
+        return None
+    if isinstance(classes, str) or not isinstance(classes, Sequence):
+        raise TypeError(f"classes must be a list of str or None, got {type(classes).__name__}")
+    return [str(c) for c in classes]
+
+
 class TensorImageDataset(Dataset):
     """A whole image data set held in two tensors, for fast training.
 
@@ -185,7 +194,7 @@ class TensorImageDataset(Dataset):
             raise ValueError(f"labels must have shape ({len(images)},), got {tuple(labels.shape)}")
         self.images = images
         self.labels = labels.long()
-        self.classes = list(classes) if classes is not None else None
+        self.classes = _classes(classes)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -219,7 +228,7 @@ class ImageFileDataset(Dataset):
             raise TypeError(f"transform must be callable, got {type(transform).__name__}")
         self.samples = list(samples)
         self.transform = transform
-        self.classes = list(classes) if classes is not None else None
+        self.classes = _classes(classes)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -254,6 +263,10 @@ def load_rgb(path: str | os.PathLike):
     import numpy as np
     from PIL import Image
 
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no image file {os.fspath(path)}")
     try:
         with Image.open(path) as img:
             img.load()  # decode now, so that a truncated file fails here, with its name
