@@ -21,6 +21,8 @@ from torch import nn
 
 from gan_lessons._validate import check_int
 
+from ._inputs import check_config, model_input
+
 __all__ = [
     "AutoencoderOutput",
     "ConvAutoencoder",
@@ -72,24 +74,28 @@ class _Autoencoder(nn.Module):
     latent_dim: int
     variational = False
 
-    def _check_x(self, x: torch.Tensor) -> None:
+    def _check_x(self, x: torch.Tensor) -> torch.Tensor:
+        x = model_input(x, "x", self)
         expected = tuple(self.data_shape)
         if x.ndim != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(f"x must have shape (B, {', '.join(map(str, expected))}), "
                              f"got {tuple(x.shape)}")
+        return x
 
-    def _check_z(self, z: torch.Tensor) -> None:
+    def _check_z(self, z: torch.Tensor) -> torch.Tensor:
+        z = model_input(z, "z", self)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        return z
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """x ``(B, C, H, W)`` -> z ``(B, latent_dim)`` (a VAE returns the posterior mean)."""
-        self._check_x(x)
+        x = self._check_x(x)
         return self.encoder(x)[:, : self.latent_dim]
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """z ``(B, latent_dim)`` -> pixel logits ``(B, C, H, W)``."""
-        self._check_z(z)
+        z = self._check_z(z)
         return self.decoder(z)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -112,6 +118,8 @@ class MLPAutoencoderConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_shape", _check_shape(self.data_shape, "data_shape"))
+        if not isinstance(self.hidden, tuple | list):
+            raise TypeError(f"hidden must be a tuple of ints, got {type(self.hidden).__name__}")
         object.__setattr__(self, "hidden", tuple(check_int(h, "hidden", minimum=1) for h in self.hidden))
         check_int(self.latent_dim, "latent_dim", minimum=1)
 
@@ -130,7 +138,7 @@ class MLPAutoencoder(_Autoencoder):
 
     def __init__(self, config: MLPAutoencoderConfig | None = None) -> None:
         super().__init__()
-        self.config = config = config or MLPAutoencoderConfig()
+        self.config = config = check_config(config, MLPAutoencoderConfig)
         self.data_shape, self.latent_dim = config.data_shape, config.latent_dim
         n_pixels = prod(config.data_shape)
         self.encoder = nn.Sequential(nn.Flatten(), *_mlp([n_pixels, *config.hidden, config.latent_dim]))
@@ -191,7 +199,7 @@ class ConvAutoencoder(_Autoencoder):
 
     def __init__(self, config: ConvAutoencoderConfig | None = None) -> None:
         super().__init__()
-        self.config = config = config or ConvAutoencoderConfig()
+        self.config = config = check_config(config, ConvAutoencoderConfig)
         self.data_shape, self.latent_dim = config.data_shape, config.latent_dim
         self.encoder = _conv_encoder(config, config.latent_dim)
         self.decoder = _conv_decoder(config)
@@ -210,7 +218,7 @@ class ConvVAE(_Autoencoder):
 
     def __init__(self, config: ConvAutoencoderConfig | None = None) -> None:
         super().__init__()
-        self.config = config = config or ConvAutoencoderConfig()
+        self.config = config = check_config(config, ConvAutoencoderConfig)
         self.data_shape, self.latent_dim = config.data_shape, config.latent_dim
         self.encoder = _conv_encoder(config, 2 * config.latent_dim)  # [mu, logvar]
         self.decoder = _conv_decoder(config)
@@ -218,7 +226,7 @@ class ConvVAE(_Autoencoder):
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x ``(B, C, H, W)`` -> (mu, logvar), each ``(B, latent_dim)``."""
-        self._check_x(x)
+        x = self._check_x(x)
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         return mu, logvar
 

@@ -21,6 +21,8 @@ from torch import nn
 
 from gan_lessons._validate import check_float, check_int
 
+from ._inputs import check_config, model_input
+
 __all__ = ["DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "dcgan_start_size"]
 
 
@@ -101,7 +103,7 @@ class DCGANGenerator(nn.Module):
 
     def __init__(self, config: DCGANConfig | None = None) -> None:
         super().__init__()
-        self.config = config = config or DCGANConfig()
+        self.config = config = check_config(config, DCGANConfig)
         self.latent_dim = config.latent_dim
         widths = config.widths()[::-1]  # widest first
         layers: list[nn.Module] = [
@@ -119,6 +121,9 @@ class DCGANGenerator(nn.Module):
         init_dcgan_weights(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``z``: ``(B, latent_dim)`` -> ``(B, channels, image_size, image_size)`` (a float ``z``
+        of another dtype is cast to the weights' dtype)."""
+        z = model_input(z, "z", self)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         return self.net(z[:, :, None, None])
@@ -129,7 +134,7 @@ class DCGANDiscriminator(nn.Module):
 
     def __init__(self, config: DCGANConfig | None = None) -> None:
         super().__init__()
-        self.config = config = config or DCGANConfig()
+        self.config = config = check_config(config, DCGANConfig)
         widths = config.widths()
         slope = config.leaky_slope
         # no BatchNorm on the input layer (Radford et al.): it would normalise away the image
@@ -145,6 +150,8 @@ class DCGANDiscriminator(nn.Module):
         init_dcgan_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x``: ``(B, channels, image_size, image_size)`` -> logits ``(B, 1)``."""
+        x = model_input(x, "x", self)
         expected = (self.config.channels, self.config.image_size, self.config.image_size)
         if x.ndim != 4 or tuple(x.shape[1:]) != expected:
             raise ValueError(f"x must have shape (B, {', '.join(map(str, expected))}), "

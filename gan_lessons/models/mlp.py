@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .._validate import check_choice, check_float, check_int
+from ._inputs import model_input
 
 __all__ = ["MLPDiscriminator", "MLPGANConfig", "MLPGenerator"]
 
@@ -136,9 +137,9 @@ class MLPGenerator(nn.Module):
         _init_weights(self.net, slope=0.0)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """``z``: ``(B, latent_dim)`` -> ``(B, *data_shape)``."""
-        if not isinstance(z, torch.Tensor):
-            raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+        """``z``: ``(B, latent_dim)`` -> ``(B, *data_shape)`` (a float ``z`` of another dtype
+        is cast to the weights' dtype)."""
+        z = model_input(z, "z", self)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         x = self.net(z)  # (B, data_dim)
@@ -169,8 +170,7 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(B, *data_shape)`` or ``(B, prod(data_shape))`` -> logits ``(B, 1)``."""
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        x = model_input(x, "x", self)
         shape = tuple(x.shape[1:])
         if x.ndim < 2 or shape not in (self.config.data_shape, (self.config.data_dim,)):
             raise ValueError(f"x must have shape (B, {', '.join(map(str, self.config.data_shape))})"
