@@ -223,7 +223,8 @@ def bce_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """
     logits, x = _pixel_pair(logits, x)
     _check_unit_range(x, "x")
-    target = ((x + 1) / 2).clamp(0.0, 1.0)  # [-1, 1] -> [0, 1]; clamps float rounding only
+    # [-1, 1] -> [0, 1]; the clamp only removes float rounding
+    target = ((x + 1) / 2).clamp(0.0, 1.0)
     per_pixel = F.binary_cross_entropy_with_logits(logits, target,
                                                    reduction="none")
     return per_pixel.flatten(1).sum(1).mean()

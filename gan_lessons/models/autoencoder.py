@@ -178,9 +178,11 @@ class ConvAutoencoderConfig:
 def _conv_encoder(config: ConvAutoencoderConfig, n_out: int) -> nn.Sequential:
     w, s = config.width, config.image_size // 4
     return nn.Sequential(
-        nn.Conv2d(config.channels, w, 4, 2, 1), nn.ReLU(inplace=True),  # (B, w, H/2, W/2)
-        nn.Conv2d(w, 2 * w, 4, 2, 1), nn.ReLU(inplace=True),            # (B, 2w, H/4, W/4)
-        nn.Flatten(), nn.Linear(2 * w * s * s, n_out),                  # (B, n_out)
+        nn.Conv2d(config.channels, w, 4, 2, 1),         # (B, w, H/2, W/2)
+        nn.ReLU(inplace=True),
+        nn.Conv2d(w, 2 * w, 4, 2, 1),                   # (B, 2w, H/4, W/4)
+        nn.ReLU(inplace=True),
+        nn.Flatten(), nn.Linear(2 * w * s * s, n_out),  # (B, n_out)
     )
 
 
@@ -188,9 +190,11 @@ def _conv_decoder(config: ConvAutoencoderConfig) -> nn.Sequential:
     w, s = config.width, config.image_size // 4
     return nn.Sequential(
         nn.Linear(config.latent_dim, 2 * w * s * s), nn.ReLU(inplace=True),
-        nn.Unflatten(1, (2 * w, s, s)),                                  # (B, 2w, H/4, W/4)
-        nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(inplace=True),    # (B, w, H/2, W/2)
-        nn.ConvTranspose2d(w, config.channels, 4, 2, 1),                 # (B, C, H, W) logits
+        nn.Unflatten(1, (2 * w, s, s)),                 # (B, 2w, H/4, W/4)
+        nn.ConvTranspose2d(2 * w, w, 4, 2, 1),          # (B, w, H/2, W/2)
+        nn.ReLU(inplace=True),
+        # (B, C, H, W): one logit per pixel, no output activation
+        nn.ConvTranspose2d(w, config.channels, 4, 2, 1),
     )
 
 
