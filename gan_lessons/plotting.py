@@ -11,7 +11,9 @@ changes ``rcParams``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -22,7 +24,8 @@ from matplotlib.figure import Figure
 from gan_lessons._validate import check_float, check_int
 from gan_lessons.data import to_image
 
-__all__ = ["decision_surface", "image_grid", "loss_curves", "scatter_2d", "snapshot_strip"]
+__all__ = ["decision_surface", "image_grid", "loss_curves", "save_figure", "scatter_2d",
+           "snapshot_strip"]
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes, bool]:
@@ -299,3 +302,26 @@ def snapshot_strip(batches: Sequence[torch.Tensor], steps: Sequence[int] | None 
     if title is not None:
         fig.suptitle(title)
     return _done(fig, True)
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: float | None = None) -> Path:
+    """Save ``fig`` at ``path`` in the format its suffix names (``.png``, ``.jpg``, ``.pdf``,
+    ``.svg`` ...), cropped to its content, and return the path.
+
+    A missing or unknown suffix raises ``ValueError`` (a ``.jpg`` file holding PNG bytes is
+    what a forced ``format="png"`` writes).
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or a path, got {type(path).__name__}")
+    if dpi is not None:
+        dpi = check_float(dpi, "dpi", 0.0, exclusive_minimum=True)
+    path = Path(path)
+    formats = fig.canvas.get_supported_filetypes()  # {"png": "Portable Network Graphics", ...}
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in formats:
+        raise ValueError(f"path must end in an image suffix, one of "
+                         f"{', '.join('.' + f for f in sorted(formats))}; got {str(path)!r}")
+    fig.savefig(path, format=fmt, dpi=dpi, bbox_inches="tight")
+    return path

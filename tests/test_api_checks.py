@@ -226,6 +226,13 @@ BAD_INPUTS = [
     (plotting.snapshot_strip, {"batches": [IMAGES], "num_images": 0}, ValueError,
      "num_images must be >= 1"),
     (plotting.snapshot_strip, {"batches": [IMAGES], "label": 3}, TypeError, "label must be a str"),
+    (plotting.save_figure, {"fig": "plot", "path": "x.png"}, TypeError,
+     "fig must be a matplotlib Figure"),
+    (plotting.save_figure, {"fig": _figure(), "path": 3}, TypeError, "path must be a str"),
+    (plotting.save_figure, {"fig": _figure(), "path": "x.docx"}, ValueError,
+     "path must end in an image suffix"),
+    (plotting.save_figure, {"fig": _figure(), "path": "x.png", "dpi": -1}, ValueError,
+     "dpi must be > 0"),
     # ----------------------------------------------------------------- losses (issue 10: 8)
     (losses.discriminator_loss, {"d_real": [0.0], "d_fake": torch.zeros(1)}, TypeError,
      "d_real must be a torch.Tensor"),

@@ -61,6 +61,26 @@ def test_image_grid_of_an_empty_batch_is_a_clear_error():
         snapshot_strip([torch.zeros(2, 1, 8, 8), torch.zeros(0, 1, 8, 8)])
 
 
+@pytest.mark.parametrize(("suffix", "magic"), [
+    (".png", b"\x89PNG"), (".jpg", b"\xff\xd8"), (".JPEG", b"\xff\xd8"), (".pdf", b"%PDF"),
+])
+def test_save_figure_writes_the_format_its_suffix_names(tmp_path, suffix, magic):
+    # issue 10, item 12: `sample --out x.jpg` wrote PNG bytes into x.jpg
+    from gan_lessons.plotting import save_figure
+
+    path = save_figure(image_grid(torch.zeros(4, 1, 8, 8)), tmp_path / f"x{suffix}")
+    assert path.read_bytes().startswith(magic)
+
+
+def test_save_figure_refuses_an_unknown_suffix(tmp_path):
+    from gan_lessons.plotting import save_figure
+
+    for name in ("samples", "samples.txt"):
+        with pytest.raises(ValueError, match="path must end in an image suffix"):
+            save_figure(image_grid(torch.zeros(1, 1, 4, 4)), tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_loss_curves():
     history = {"step": [0, 10, 20, 30, 40], "loss_d": [1.4, 1.2, 1.1, 1.0, 0.9],
                "loss_g": [torch.tensor(0.7), 0.8, 0.9, 1.0, 1.1], "d_real": [0.5] * 5}
