@@ -8,6 +8,8 @@ import math
 import numbers
 from collections.abc import Iterable
 
+__all__ = ["check_bool", "check_choice", "check_float", "check_int", "check_pair"]
+
 
 def check_int(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as an int, checked against the inclusive bounds. Bools are refused."""

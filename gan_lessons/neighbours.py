@@ -94,7 +94,13 @@ def nearest_neighbours(queries: torch.Tensor, reference, k: int = 1, *,
     n = len(reference)
     k = check_int(k, "k", minimum=1, maximum=n)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    device = queries.device if device is None else torch.device(device)
+    if device is not None:
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(f"device must be None, a torch.device or a name such as 'cpu' or "
+                             f"'cuda', got {device!r}") from None
+    device = queries.device if device is None else device
 
     q = _embed(queries, features, device)  # (Q, F)
     q_sq = (q * q).sum(1, keepdim=True)  # (Q, 1)
@@ -140,6 +146,15 @@ def neighbour_figure(queries: torch.Tensor, reference, indices: torch.Tensor,
     if not isinstance(indices, torch.Tensor) or indices.ndim != 2 or len(indices) != len(queries):
         raise ValueError(f"indices must have shape (Q, k) with Q = {len(queries)}, got "
                          f"{getattr(indices, 'shape', type(indices).__name__)}")
+    if distances is not None and not isinstance(distances, torch.Tensor):
+        raise TypeError(f"distances must be a tensor (Q, k) or None, got "
+                        f"{type(distances).__name__}")
+    if indices.is_floating_point() or indices.dtype == torch.bool:
+        raise TypeError(f"indices must hold integers, got dtype {indices.dtype}")
+    if not isinstance(query_label, str):
+        raise TypeError(f"query_label must be a str, got {type(query_label).__name__}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     if distances is not None and tuple(distances.shape) != tuple(indices.shape):
         raise ValueError(f"distances must have the shape of indices {tuple(indices.shape)}, "
                          f"got {tuple(distances.shape)}")

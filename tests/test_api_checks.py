@@ -276,6 +276,18 @@ BAD_INPUTS = [
     (neighbours.neighbour_figure, {"queries": IMAGES, "reference": IMAGES,
                                    "indices": torch.zeros(2, 1, dtype=torch.long),
                                    "max_rows": 0}, ValueError, "max_rows must be >= 1"),
+    (neighbours.nearest_neighbours, {"queries": IMAGES, "reference": IMAGES, "device": "gpu0"},
+     ValueError, "device must be None"),
+    (neighbours.neighbour_figure, {"queries": IMAGES, "reference": IMAGES,
+                                   "indices": torch.zeros(2, 1)}, TypeError,
+     "indices must hold integers"),
+    (neighbours.neighbour_figure, {"queries": IMAGES, "reference": IMAGES,
+                                   "indices": torch.zeros(2, 1, dtype=torch.long),
+                                   "distances": [[0.0], [0.0]]}, TypeError,
+     "distances must be a tensor"),
+    (neighbours.neighbour_figure, {"queries": IMAGES, "reference": IMAGES,
+                                   "indices": torch.zeros(2, 1, dtype=torch.long),
+                                   "query_label": 3}, TypeError, "query_label must be a str"),
     # ----------------------------------------------------------------- metrics
     (metrics.mode_coverage, {"samples": "ring", "modes": POINTS, "std": 0.1}, TypeError,
      "samples must be an array"),
@@ -405,6 +417,8 @@ BAD_INPUTS = [
     (layer_shapes, {"model": G_MLP, "example": [0.0]}, TypeError,
      "example must be a torch.Tensor"),
     (layer_table, {"model": G_MLP, "example": np.zeros((1, 3))}, TypeError,
+     "example must be a torch.Tensor"),
+    (layer_table, {"model": G_MLP, "example": [[0.0, 0.0, 0.0]]}, TypeError,
      "example must be a torch.Tensor"),
 ]
 

@@ -40,7 +40,8 @@ def layer_shapes(model: nn.Module, example: torch.Tensor) -> list[tuple[str, str
 
 def layer_table(model: nn.Module, example: torch.Tensor) -> str:
     """The rows of :func:`layer_shapes` as an aligned text table, with the input and a total."""
-    rows = [("input", "", tuple(example.shape), 0), *layer_shapes(model, example)]
+    rows = layer_shapes(model, example)  # checks both arguments
+    rows = [("input", "", tuple(example.shape), 0), *rows]
     cells = [(n, t, "(" + ", ".join(map(str, s)) + ")", f"{p:,}") for n, t, s, p in rows]
     header = ("layer", "type", "output shape", "params")
     widths = [max(len(r[i]) for r in [header, *cells]) for i in range(4)]
