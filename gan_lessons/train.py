@@ -704,7 +704,7 @@ class GANStep:
             z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
             with amp.autocast():
                 if self.reuse_fakes:
-                    x_fake_for_g = generator(z)  # (B, *data_shape), graph kept for G's update
+                    x_fake_for_g = generator(z)  # graph kept for G's update
                     x_fake = x_fake_for_g.detach()  # D's loss must not reach G
                 else:
                     with torch.no_grad():
