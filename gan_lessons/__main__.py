@@ -286,20 +286,23 @@ def _scatter_png(points, title: str):
 def sample_command(*, checkpoint: str | os.PathLike, out: str | os.PathLike = "samples.png",
                    num: int = 64, seed: int = 0, nrow: int | None = None,
                    device: str | None = None) -> Path:
-    """Draw ``num`` samples from the generator in ``checkpoint`` and save them as a PNG.
+    """Draw ``num`` samples from the generator in ``checkpoint`` and save them as an image.
 
     Images ``(C, H, W)`` become one grid (``nrow`` per row, default about square); 2-D points
-    become a scatter plot. ``z`` comes from its own generator seeded with ``seed``. The PNG is
-    written atomically; returns its path.
+    become a scatter plot. ``z`` comes from its own generator seeded with ``seed``. The image is
+    written atomically in the format ``out``'s suffix names (``.png``, ``.jpg`` ...); returns its
+    path.
     """
     import torch
 
     from ._validate import check_int
     from .checkpoints import atomic_write, load_models
     from .device import get_device
+    from .plotting import figure_format
 
     num = check_int(num, "num", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
+    fmt = figure_format(out, "out")  # x.jpg gets JPEG bytes; checked before any sampling
     device = get_device(device)
     models = load_models(checkpoint, device=device)
     if "generator" not in models:
@@ -326,7 +329,7 @@ def sample_command(*, checkpoint: str | os.PathLike, out: str | os.PathLike = "s
         raise ValueError(f"cannot draw samples of shape {tuple(samples.shape[1:])}: expected "
                          "images (C, H, W) or 2-D points")
     with atomic_write(out) as f:
-        fig.savefig(f, format="png")
+        fig.savefig(f, format=fmt)
     return Path(out)
 
 

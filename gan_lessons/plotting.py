@@ -318,10 +318,18 @@ def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: float | None = Non
     if dpi is not None:
         dpi = check_float(dpi, "dpi", 0.0, exclusive_minimum=True)
     path = Path(path)
-    formats = fig.canvas.get_supported_filetypes()  # {"png": "Portable Network Graphics", ...}
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in formats:
-        raise ValueError(f"path must end in an image suffix, one of "
-                         f"{', '.join('.' + f for f in sorted(formats))}; got {str(path)!r}")
-    fig.savefig(path, format=fmt, dpi=dpi, bbox_inches="tight")
+    fig.savefig(path, format=figure_format(path), dpi=dpi, bbox_inches="tight")
     return path
+
+
+def figure_format(path: str | os.PathLike, name: str = "path") -> str:
+    """The matplotlib format that ``path``'s suffix names (``"png"`` for ``x.PNG``); a missing
+    or unknown suffix raises ``ValueError`` naming ``name``."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()  # {"png": "Portable Network ...", ...}
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in formats:
+        raise ValueError(f"{name} must end in an image suffix, one of "
+                         f"{', '.join('.' + f for f in sorted(formats))}; got {str(path)!r}")
+    return fmt

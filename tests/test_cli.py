@@ -51,6 +51,15 @@ def test_train_toy_then_sample(tmp_path, capsys):
                  "--device", "cpu"]) == 0
     assert png.read_bytes().startswith(PNG_MAGIC)
 
+    jpg = tmp_path / "ring.jpg"  # the suffix decides the format (was: PNG bytes in x.jpg)
+    assert main(["sample", "--checkpoint", str(out), "--num", "8", "--out", str(jpg),
+                 "--device", "cpu"]) == 0
+    assert jpg.read_bytes().startswith(b"\xff\xd8\xff")
+    txt = tmp_path / "ring.txt"
+    assert main(["sample", "--checkpoint", str(out), "--out", str(txt), "--device", "cpu"]) == 2
+    assert "out must end in an image suffix" in capsys.readouterr().err
+    assert not txt.exists()
+
 
 @pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir(), reason="no offline MNIST")
 def test_train_tiny_mnist_then_sample(tmp_path, monkeypatch):
