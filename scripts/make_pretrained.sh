@@ -30,12 +30,23 @@ if [ -z "${GAN_LESSONS_DATA:-}" ] && [ -d ../shared/data ]; then
 fi
 mkdir -p "$WORK"
 
+# set_aside PATH: the CLI refuses to replace an existing checkpoint, so an earlier run's file is
+# renamed (never deleted) before a fresh run, and the script says so.
+set_aside() {
+  if [ -e "$1" ]; then
+    local kept="$1.$(date +%Y%m%d-%H%M%S).bak"
+    echo "[make_pretrained] keeping the earlier $1 as $kept"
+    mv "$1" "$kept"
+  fi
+}
+
 # train NAME DESCRIPTION ARGS...: train with the CLI into $WORK/NAME.pt, then register it
 train() {
   local name=$1 description=$2
   shift 2
   local start=$SECONDS
   echo "[make_pretrained] $name: python -m gan_lessons train $*"
+  set_aside "$WORK/$name.pt"
   "$PY" -m gan_lessons train "$@" --device cpu --out "$WORK/$name.pt"
   "$PY" -m gan_lessons.pretrained register "$name" "$WORK/$name.pt" \
     --description "$description" --train-seconds $((SECONDS - start))
@@ -47,6 +58,7 @@ train_ae() {
   shift 2
   local start=$SECONDS
   echo "[make_pretrained] $name: python -m gan_lessons train-ae $*"
+  set_aside "$WORK/$name.pt"
   "$PY" -m gan_lessons train-ae "$@" --device cpu --out "$WORK/$name.pt"
   "$PY" -m gan_lessons.pretrained register "$name" "$WORK/$name.pt" \
     --description "$description" --train-seconds $((SECONDS - start))
