@@ -59,6 +59,7 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
+    "PRDC", "Score", "Evaluation", "clear_cache",  # metrics' results, and a call without input
 }
 
 # small models, so that the table builds in a moment
@@ -299,6 +300,20 @@ BAD_INPUTS = [
      ValueError, "min_count must be >= 1"),
     (metrics.mode_coverage, {"samples": POINTS + NAN, "modes": POINTS, "std": 0.1}, ValueError,
      "samples must hold finite numbers"),
+    # (the sample-based metrics' full table is in tests/test_metrics_distances.py and
+    # tests/test_evaluate.py)
+    (metrics.frechet_distance, {"real_features": POINTS[0], "fake_features": POINTS},
+     ValueError, "real_features must be 2-D (N, D)"),
+    (metrics.kernel_distance, {"real_features": POINTS, "fake_features": POINTS,
+                               "subset_size": 6}, ValueError, "subset_size must be at most"),
+    (metrics.inception_score, {"logits": POINTS, "splits": 6}, ValueError,
+     "splits must be <= 5"),
+    (metrics.prdc, {"real_features": POINTS, "fake_features": POINTS, "k": 5}, ValueError,
+     "k must be below the number of samples"),
+    (metrics.evaluate, {"generator": POINTS, "dataset": "ring", "num_samples": 1}, ValueError,
+     "num_samples must be >= 2"),
+    (metrics.evaluate_checkpoint, {"checkpoint": "x.pt", "data": "ring", "num_samples": 1.5},
+     TypeError, "num_samples must be an int"),
     # ----------------------------------------------------------------- divergences
     (divergences.kl_divergence, {"p": [0.5, 0.6], "q": HALF}, ValueError, "p must sum to 1"),
     (divergences.kl_divergence, {"p": "pq", "q": HALF}, TypeError, "p must be a 1-D array"),
