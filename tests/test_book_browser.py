@@ -174,7 +174,7 @@ def test_math_is_typeset(open_page, name):
     source_math = loaded.page.locator("div.math, span.math").count()
     if source_math == 0:
         pytest.skip(f"{name} has no math")
-    loaded.page.wait_for_selector("mjx-container", timeout=20_000)
+    loaded.page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
     typeset = loaded.page.locator("mjx-container").count()
     assert typeset >= source_math
     # a formula that MathJax could not parse is shown as red merror text
@@ -188,7 +188,7 @@ def test_display_math_fits_the_text_column(open_page, name):
     loaded = open_page(name)
     if loaded.page.locator("div.math").count() == 0:
         pytest.skip(f"{name} has no displayed math")
-    loaded.page.wait_for_selector("mjx-container", timeout=20_000)
+    loaded.page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
     too_wide = loaded.page.evaluate(
         """() => Array.from(document.querySelectorAll('mjx-container[display="true"]'))
             .filter(m => {
