@@ -689,15 +689,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     acc = sub.add_parser("accuracy", help="test accuracy of a feature classifier")
     acc.add_argument("data", choices=tuple(FEATURE_NET_CONFIGS))
     acc.add_argument("--weights", help="a checkpoint (default: the bundled classifier)")
-    acc.add_argument("--limit", type=int, help="only the first N test images")
+    acc.add_argument("--limit", type=int, help="only N test images (a fixed random subset)")
     acc.add_argument("--root")
     args = parser.parse_args(argv)
     if args.action == "accuracy":
         net = load_feature_net(args.data, weights=args.weights, device="cpu")
         images, labels = load_uint8_images(args.data, train=False, root=args.root)
-        n = len(images) if args.limit is None else min(args.limit, len(images))
-        print(f"{args.data}: test accuracy {classifier_accuracy(net, images[:n], labels[:n]):.4f}"
-              f" on {n} images")
+        if args.limit is not None and args.limit < len(images):  # a fixed random subset
+            keep = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+            keep = keep[:check_int(args.limit, "--limit", minimum=1)].sort().values
+            images, labels = images[keep], labels[keep]
+        print(f"{args.data}: test accuracy {classifier_accuracy(net, images, labels):.4f} on "
+              f"{len(images)} images")
         return 0
     if args.threads is not None:
         torch.set_num_threads(check_int(args.threads, "--threads", minimum=1))

@@ -138,8 +138,12 @@ def load_pretrained(name: str, *, device: str | torch.device = "cpu",
     """The models of the bundled checkpoint ``name``, float32, in eval mode, on ``device``.
 
     Returns:
-        Models by name, e.g. ``{"generator": g, "discriminator": d}`` for ``"mlp_mnist"``.
+        Models by name, e.g. ``{"generator": g, "discriminator": d}`` for ``"mlp_mnist"``,
+        ``{"classifier": net}`` for ``"feature_mnist"`` (the metrics' feature networks; see
+        :func:`gan_lessons.feature_nets.load_feature_net`).
     """
+    from . import feature_nets  # noqa: F401  (registers the feature classifiers' family)
+
     return load_models(pretrained_path(name, directory=directory), device=device)
 
 

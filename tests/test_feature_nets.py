@@ -21,7 +21,13 @@ from gan_lessons.feature_nets import (
     TrainRecipe,
     load_feature_net,
 )
-from gan_lessons.pretrained import PRETRAINED_DIR, pretrained_info, pretrained_path, sha256_file
+from gan_lessons.pretrained import (
+    PRETRAINED_DIR,
+    load_pretrained,
+    pretrained_info,
+    pretrained_path,
+    sha256_file,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -149,6 +155,9 @@ def test_load_feature_net_gives_a_frozen_float32_eval_network(name):
     assert not net.training
     assert all(p.dtype == torch.float32 and not p.requires_grad for p in net.parameters())
     assert net.features(_images(shape)).shape == (3, dim)
+    classifier = load_pretrained(f"feature_{name}")["classifier"]  # the generic loader too
+    assert isinstance(classifier, FeatureClassifier)
+    assert torch.equal(classifier.head.weight, net.head.weight)
 
 
 # Accuracy on a fixed slice of the test split. Whole 10,000-image test sets (measured with
