@@ -118,4 +118,5 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
     if omega.abs() < 1e-6 or (torch.pi - omega).abs() < 1e-6:
         return lerp(z0, z1, steps)
     t = torch.linspace(0, 1, steps, device=z0.device, dtype=z0.dtype)[:, None]
-    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+    return ((torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1)
+            / torch.sin(omega))

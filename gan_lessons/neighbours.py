@@ -108,7 +108,8 @@ def nearest_neighbours(queries: torch.Tensor, reference, k: int = 1, *,
     best_i = torch.zeros((len(q), k), dtype=torch.long, device=device)
     for start in range(0, n, batch_size):
         r = _embed(reference[start:start + batch_size], features, device)  # (R, F)
-        # ||q - r||^2 = ||q||^2 - 2 q.r + ||r||^2, one matrix product per chunk: (Q, R)
+        # ||q - r||^2 = ||q||^2 - 2 q.r + ||r||^2,
+        # one matrix product per chunk: (Q, R)
         d = (q_sq - 2.0 * q @ r.T + (r * r).sum(1)[None, :]).clamp_min_(0.0)
         idx = torch.arange(start, start + len(r), device=device).expand(len(q), -1)
         both_d, order = torch.cat([best_d, d], 1).topk(k, dim=1, largest=False)  # (Q, k)
@@ -176,7 +177,7 @@ def neighbour_figure(queries: torch.Tensor, reference, indices: torch.Tensor,
                       interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_xlabel(label, fontsize="x-small")
+            ax.set_xlabel(label, fontsize=9)  # >= 9 pt: readable in the book
             if col == 0:
                 for spine in ax.spines.values():
                     spine.set_color("tab:orange")

@@ -8,7 +8,8 @@ doubles the size with stride-2 transposed convolutions (kernel 4, padding 1) unt
 
 Following the paper: no pooling and no hidden fully connected layers; BatchNorm in both nets
 except the generator's output and the discriminator's input layer; ReLU + tanh in G, LeakyReLU
-(0.2) in D; weights drawn from N(0, 0.02). The discriminator returns logits (no sigmoid).
+(0.2) in D; weights drawn from N(0, 0.02^2) (standard deviation 0.02). The discriminator
+returns logits (no sigmoid).
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ class DCGANConfig:
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
-    """N(0, 0.02) for (transposed) convolutions, N(1, 0.02) for BatchNorm scales, zero shifts."""
+    """N(0, 0.02^2) for (transposed) convolutions, N(1, 0.02^2) for BatchNorm scales, zero shifts
+    (0.02 is the standard deviation, as in Radford et al.)."""
     for layer in module.modules():
         if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
             nn.init.normal_(layer.weight, 0.0, 0.02)
@@ -108,7 +110,8 @@ class DCGANGenerator(nn.Module):
         widths = config.widths()[::-1]  # widest first
         layers: list[nn.Module] = [
             # (B, latent_dim, 1, 1) -> (B, widths[0], start, start)
-            nn.ConvTranspose2d(config.latent_dim, widths[0], config.start_size, 1, 0, bias=False),
+            nn.ConvTranspose2d(config.latent_dim, widths[0], config.start_size, 1, 0,
+                               bias=False),
             nn.BatchNorm2d(widths[0]),
             nn.ReLU(inplace=True),
         ]
@@ -116,7 +119,9 @@ class DCGANGenerator(nn.Module):
             # each block doubles H and W: (H - 1) * 2 - 2 + 4 = 2H
             layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),
                        nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
-        layers += [nn.ConvTranspose2d(widths[-1], config.channels, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [
+            nn.ConvTranspose2d(widths[-1], config.channels, 4, 2, 1, bias=False),
+            nn.Tanh()]
         self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
 
@@ -137,9 +142,11 @@ class DCGANDiscriminator(nn.Module):
         self.config = config = check_config(config, DCGANConfig)
         widths = config.widths()
         slope = config.leaky_slope
-        # no BatchNorm on the input layer (Radford et al.): it would normalise away the image
-        layers: list[nn.Module] = [nn.Conv2d(config.channels, widths[0], 4, 2, 1, bias=False),
-                                   nn.LeakyReLU(slope, inplace=True)]
+        # no BatchNorm on the input layer (Radford et al.):
+        # it would normalise away the image
+        layers: list[nn.Module] = [
+            nn.Conv2d(config.channels, widths[0], 4, 2, 1, bias=False),
+            nn.LeakyReLU(slope, inplace=True)]
         for c_in, c_out in itertools.pairwise(widths):
             # each block halves H and W: floor((H + 2 - 4) / 2) + 1 = H / 2
             layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False),
