@@ -288,10 +288,6 @@ class FIDInceptionV3(nn.Module):
         self.fc = net.fc
         self._trunk = names
 
-    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
-        """As ``nn.Module.load_state_dict``; the weights file's ``fc`` and trunk keys match."""
-        return super().load_state_dict(state_dict, strict=strict, assign=assign)
-
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)
@@ -327,17 +323,37 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _hub_weights_file() -> Path:
+    """Where torch.hub (and so pytorch-fid) keeps the downloaded FID weights."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_WEIGHTS_FILE
+
+
 def _inception_weights_path(weights: str | os.PathLike | None) -> Path:
+    """The weights file: ``weights``, else ``$GAN_LESSONS_INCEPTION_WEIGHTS``, else the copy
+    pytorch-fid downloaded into the torch.hub cache; ``weights="download"`` fetches it there."""
+    hub = _hub_weights_file()
     how = (f"The standard FID network needs pytorch-fid's weights file {INCEPTION_WEIGHTS_FILE} "
-           f"(about 91 MB), which this package cannot download. Get it on a machine with "
-           f"internet from {INCEPTION_WEIGHTS_URL} and pass its path as "
-           f"load_feature_net('inception', weights=PATH) or set the environment variable "
-           f"{INCEPTION_WEIGHTS_ENV}=PATH")
+           f"(about 91 MB). Get it from {INCEPTION_WEIGHTS_URL} (on a machine with internet, "
+           f"load_feature_net('inception', weights='download') does that into {hub}) and pass "
+           f"its path as load_feature_net('inception', weights=PATH) or set the environment "
+           f"variable {INCEPTION_WEIGHTS_ENV}=PATH")
     if weights is None:
         weights = os.environ.get(INCEPTION_WEIGHTS_ENV) or None
         if weights is None:
-            raise FileNotFoundError(f"no Inception weights given. {how}.")
+            if hub.is_file():
+                return hub
+            raise FileNotFoundError(f"no Inception weights given, and none in {hub}. {how}.")
         source = f"${INCEPTION_WEIGHTS_ENV}"
+    elif isinstance(weights, str) and weights == "download":
+        if not hub.is_file():
+            try:
+                hub.parent.mkdir(parents=True, exist_ok=True)
+                torch.hub.download_url_to_file(INCEPTION_WEIGHTS_URL, str(hub),
+                                               hash_prefix=_INCEPTION_SHA256_PREFIX)
+            except Exception as exc:  # offline: URLError; a bad download: RuntimeError
+                raise FileNotFoundError(f"could not download the Inception weights ({exc}). "
+                                        f"{how}.") from exc
+        return hub
     else:
         if not isinstance(weights, str | os.PathLike):
             raise TypeError(f"weights must be a str or os.PathLike path, got "
@@ -391,8 +407,9 @@ def load_feature_net(name: str, *, weights: str | os.PathLike | None = None,
         name: ``"mnist"``, ``"cifar10"`` (the bundled classifiers, checksum-verified) or
             ``"inception"`` (the standard FID InceptionV3).
         weights: for ``"inception"``, the path of ``pt_inception-2015-12-05-6726825d.pth``
-            (default: the environment variable ``GAN_LESSONS_INCEPTION_WEIGHTS``); for the
-            classifiers, a checkpoint written by ``python -m gan_lessons.feature_nets train``
+            (default: the environment variable ``GAN_LESSONS_INCEPTION_WEIGHTS``, else the copy
+            pytorch-fid keeps in the torch.hub cache), or ``"download"`` to fetch it into that
+            cache (needs internet); for the classifiers, a checkpoint written by ``python -m gan_lessons.feature_nets train``
             to use instead of the bundled file.
         device: where to put the network; default :func:`gan_lessons.device.get_device`.
         verify: check that an Inception weights file is the standard one (its SHA-256 starts
@@ -403,8 +420,8 @@ def load_feature_net(name: str, *, weights: str | os.PathLike | None = None,
         2048 and K = 10, 10, 1008 for ``"mnist"``, ``"cifar10"``, ``"inception"``.
 
     Raises:
-        FileNotFoundError: no Inception weights given (the message says where to get them and
-            how to point at them), or a given file does not exist.
+        FileNotFoundError: no Inception weights given or found (the message says where to get
+            them and how to point at them), a download failed, or a given file does not exist.
         ValueError: unknown ``name``; a file that is corrupt, not what the registry describes,
             or not a feature network.
     """

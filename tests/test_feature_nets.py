@@ -242,10 +242,18 @@ def test_inception_weights_come_from_the_argument_or_the_environment(random_ince
     monkeypatch.setenv(INCEPTION_WEIGHTS_ENV, str(path))
     net = load_feature_net("inception", device="cpu", verify=False)
     torch.testing.assert_close(net.features(x), expected)
+    # Without either, the copy pytorch-fid downloaded into the torch.hub cache is used.
+    monkeypatch.delenv(INCEPTION_WEIGHTS_ENV)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    (tmp_path / "checkpoints").mkdir()
+    path.rename(tmp_path / "checkpoints" / INCEPTION_WEIGHTS_FILE)
+    net = load_feature_net("inception", device="cpu", verify=False)
+    torch.testing.assert_close(net.features(x), expected)
 
 
 def test_inception_without_weights_says_where_to_get_them(monkeypatch, tmp_path):
     monkeypatch.delenv(INCEPTION_WEIGHTS_ENV, raising=False)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))  # an empty cache
     with pytest.raises(FileNotFoundError) as excinfo:
         load_feature_net("inception")
     message = str(excinfo.value)
@@ -253,6 +261,13 @@ def test_inception_without_weights_says_where_to_get_them(monkeypatch, tmp_path)
     assert "https://github.com/mseitzer/pytorch-fid/releases" in message
     assert INCEPTION_WEIGHTS_ENV in message
     assert "weights=" in message
+
+    def offline(url, dst, hash_prefix=None):
+        raise OSError("<urlopen error [Errno -2] Name or service not known>")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(FileNotFoundError, match=r"could not download .*Name or service"):
+        load_feature_net("inception", weights="download")
     monkeypatch.setenv(INCEPTION_WEIGHTS_ENV, str(tmp_path / "missing.pth"))
     with pytest.raises(FileNotFoundError, match=f"{INCEPTION_WEIGHTS_ENV}.*missing.pth"):
         load_feature_net("inception")
