@@ -18,10 +18,12 @@ instead, small classifiers trained on the data set itself (the practice of TF-GA
 Scores computed with different feature networks are not comparable with each other: an MNIST
 FID of 2 and a CIFAR-10 Inception FID of 2 measure different things.
 
-The bundled classifiers are reproduced by ``scripts/make_pretrained.sh features``, which calls::
+The bundled classifiers are reproduced by ``scripts/make_pretrained.sh features``, which runs
+(on one CPU thread; the registry records each command and its training time)::
 
-    python -m gan_lessons.feature_nets train mnist --out runs/pretrained/feature_mnist.pt
-    python -m gan_lessons.feature_nets train cifar10 --out runs/pretrained/feature_cifar10.pt
+    python -m gan_lessons.feature_nets train mnist --amp --out runs/pretrained/feature_mnist.pt
+    python -m gan_lessons.feature_nets train cifar10 --epochs 10 --amp \\
+        --out runs/pretrained/feature_cifar10.pt
     python -m gan_lessons.feature_nets accuracy cifar10 [--weights FILE] [--limit N]
 
 Importing this module reads no file and downloads nothing.
@@ -536,6 +538,18 @@ class TrainRecipe:
     flip: bool = False
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_int(self.num_epochs, "num_epochs", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_float(self.lr, "lr", minimum=0.0, exclusive_minimum=True)
+        check_float(self.weight_decay, "weight_decay", minimum=0.0)
+        check_float(self.momentum, "momentum", minimum=0.0, maximum=1.0)
+        check_float(self.label_smoothing, "label_smoothing", minimum=0.0, maximum=1.0)
+        check_float(self.warmup, "warmup", minimum=0.0, maximum=1.0)
+        check_int(self.pad, "pad", minimum=0)
+        check_bool(self.flip, "flip")
+        check_int(self.seed, "seed", minimum=0)
+
 
 RECIPES: dict[str, TrainRecipe] = {
     "mnist": TrainRecipe(num_epochs=2, batch_size=256, lr=0.2, label_smoothing=0.1, pad=2,
@@ -556,6 +570,19 @@ def _lr_factor(step: int, total: int, warmup: float) -> float:
 def classifier_accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
                         batch_size: int = 1000) -> float:
     """Top-1 accuracy of ``net.logits`` on uint8 ``(N, C, H, W)`` images and labels ``(N,)``."""
+    if not callable(getattr(net, "logits", None)):
+        raise TypeError(f"net must be a network with a .logits(x) method, got "
+                        f"{type(net).__name__}")
+    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.ndim != 4:
+        raise TypeError(f"images must be a uint8 tensor (N, C, H, W), got "
+                        f"{getattr(images, 'dtype', type(images).__name__)} of shape "
+                        f"{tuple(getattr(images, 'shape', ()))}")
+    if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
+        raise ValueError(f"labels must be a tensor of shape ({len(images)},), one per image, "
+                         f"got {tuple(getattr(labels, 'shape', ()))}")
+    if len(images) == 0:
+        raise ValueError("images must hold at least one image")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     device = next(net.parameters()).device
     was_training = net.training
     net.eval()
@@ -592,6 +619,19 @@ def train_feature_classifier(name: str, out: str | os.PathLike, *,
 
     check_choice(name, "name", tuple(FEATURE_NET_CONFIGS))
     check_bool(resume, "resume")
+    check_bool(amp, "amp")
+    check_bool(progress, "progress")
+    if recipe is not None and not isinstance(recipe, TrainRecipe):
+        raise TypeError(f"recipe must be a TrainRecipe or None, got {type(recipe).__name__}")
+    if config is not None:
+        if not isinstance(config, FeatureClassifierConfig):
+            raise TypeError(f"config must be a FeatureClassifierConfig or None, got "
+                            f"{type(config).__name__}")
+        want = FEATURE_NET_CONFIGS[name]
+        if (config.channels, config.image_size) != (want.channels, want.image_size):
+            raise ValueError(f"config must take {name}'s {want.channels}x{want.image_size}x"
+                             f"{want.image_size} images, got channels={config.channels}, "
+                             f"image_size={config.image_size}")
     if not isinstance(out, str | os.PathLike):
         raise TypeError(f"out must be a str or os.PathLike path, got {type(out).__name__}")
     out = Path(os.fspath(out))

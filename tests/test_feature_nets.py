@@ -86,6 +86,32 @@ def test_classifier_config_checks():
     assert FeatureClassifierConfig(widths=[8, 16, 32]).widths == (8, 16, 32)  # from asdict()
 
 
+def test_training_arguments_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        TrainRecipe(num_epochs=1, batch_size=8, lr=0.0)
+    with pytest.raises(TypeError, match="flip must be a bool"):
+        TrainRecipe(num_epochs=1, batch_size=8, lr=0.1, flip=1)
+    train = feature_nets.train_feature_classifier
+    with pytest.raises(ValueError, match=r"name must be one of \('mnist', 'cifar10'\)"):
+        train("svhn", tmp_path / "a.pt")
+    with pytest.raises(TypeError, match="recipe must be a TrainRecipe"):
+        train("mnist", tmp_path / "a.pt", recipe={"lr": 0.1})
+    with pytest.raises(ValueError, match="config must take mnist's 1x28x28 images"):
+        train("mnist", tmp_path / "a.pt", config=FEATURE_NET_CONFIGS["cifar10"])
+    with pytest.raises(ValueError, match="is a folder"):
+        train("mnist", tmp_path)
+    net = FeatureClassifier(FEATURE_NET_CONFIGS["mnist"])
+    images = torch.zeros(4, 1, 28, 28, dtype=torch.uint8)
+    accuracy = feature_nets.classifier_accuracy
+    with pytest.raises(TypeError, match="images must be a uint8 tensor"):
+        accuracy(net, images.float(), torch.zeros(4))
+    with pytest.raises(ValueError, match=r"labels must be a tensor of shape \(4,\)"):
+        accuracy(net, images, torch.zeros(3))
+    with pytest.raises(TypeError, match=r"net must be a network with a \.logits"):
+        accuracy(object(), images, torch.zeros(4))
+    assert accuracy(net, images, torch.zeros(4, dtype=torch.int64), batch_size=3) in (0, 1)
+
+
 def test_augment_translates_and_flips_uint8_images():
     images = torch.randint(0, 256, (6, 3, 8, 8), dtype=torch.uint8)
     out = feature_nets._augment(images, 2, True, torch.Generator().manual_seed(0))
