@@ -654,9 +654,10 @@ def _eval_mode(*modules):
             m.train(training)
 
 
-def _fake_batches(generator, n: int, batch_size: int, seed: int, latent_dim: int | None,
-                  device):
-    """Yield the generated samples in batches (a tensor of samples is sliced)."""
+def _sampler(generator, n: int, latent_dim: int | None, device):
+    """``(shape, batches)``: the shape of one sample, read from the tensor or from a probe call
+    on ``z = 0``, and ``batches(batch_size, seed)``, which yields the ``n`` samples in batches
+    (``z ~ N(0, I)`` drawn only then, so that a too large ``n`` is refused before)."""
     import torch
 
     if isinstance(generator, torch.Tensor):
@@ -664,9 +665,12 @@ def _fake_batches(generator, n: int, batch_size: int, seed: int, latent_dim: int
             raise ValueError(f"generator, given as a tensor of samples, must hold at least "
                              f"num_samples={n} samples (N, ...), got shape "
                              f"{tuple(generator.shape)}")
-        for start in range(0, n, batch_size):
-            yield generator[start:start + batch_size]
-        return
+
+        def sliced(batch_size: int, seed: int):
+            for start in range(0, n, batch_size):
+                yield generator[start:start + batch_size]
+
+        return tuple(generator.shape[1:]), sliced
     size = latent_dim if latent_dim is not None else getattr(
         generator, "latent_dim", getattr(generator, "z_dim", None))
     is_autoencoder = callable(getattr(generator, "decode", None)) and hasattr(generator, "encode")
@@ -680,14 +684,24 @@ def _fake_batches(generator, n: int, batch_size: int, seed: int, latent_dim: int
                          "attribute to tell the length of z")
     size = check_int(size, "latent_dim", minimum=1)
     z_device = _module_device(generator, device)
-    z = torch.randn(n, size, generator=torch.Generator().manual_seed(seed))  # (n, latent_dim)
+
+    def call(z):
+        x = draw(z.to(z_device))
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"generator must return a tensor of samples, got "
+                            f"{type(x).__name__}")
+        return x
+
     with torch.no_grad(), _eval_mode(generator):
-        for chunk in z.split(batch_size):
-            x = draw(chunk.to(z_device))
-            if not isinstance(x, torch.Tensor):
-                raise TypeError(f"generator must return a tensor of samples, got "
-                                f"{type(x).__name__}")
-            yield x
+        shape = tuple(call(torch.zeros(2, size)).shape[1:])
+
+    def sampled(batch_size: int, seed: int):
+        z = torch.randn(n, size, generator=torch.Generator().manual_seed(seed))  # (n, latent)
+        with torch.no_grad(), _eval_mode(generator):
+            for chunk in z.split(batch_size):
+                yield call(chunk)
+
+    return shape, sampled
 
 
 def _check_fake(x, shape: tuple[int, ...] | None) -> None:
@@ -749,6 +763,9 @@ def _real_sets(dataset, n: int, seed: int, image_size: int | None, root, progres
             return real, reference, f"{name} train vs test"
         pool, description = train, f"two disjoint subsets of {name} train"
     elif isinstance(dataset, str | os.PathLike):
+        if not Path(dataset).expanduser().is_dir():
+            raise ValueError(f"dataset must be one of {DATASETS + TOY_DATASETS} or an existing "
+                             f"folder of images, got {os.fspath(dataset)!r}")
         pool = load_dataset(dataset, image_size=image_size)
         description = f"two disjoint subsets of {os.fspath(dataset)}"
     elif isinstance(dataset, torch.Tensor) or (hasattr(dataset, "__len__")
@@ -899,14 +916,10 @@ def evaluate(generator, dataset, num_samples: int = 10_000, metrics: Sequence[st
     names = _metric_names(metrics, callable(getattr(net, "logits", None)))
     need_logits = "is" in names
 
-    batches = _fake_batches(generator, num_samples, batch_size, seed, latent_dim, device)
-    first = next(batches)
-    _check_fake(first, None)
-    shape = tuple(first.shape[1:])
+    shape, batches = _sampler(generator, num_samples, latent_dim, device)
 
     def checked():
-        yield first
-        for x in batches:
+        for x in batches(batch_size, seed):
             _check_fake(x, shape)
             yield x
 
@@ -980,7 +993,11 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, data, *, device=None,
     """:func:`evaluate` the generator stored in a checkpoint written by ``python -m gan_lessons
     train`` (its ``"generator"``) or ``train-ae`` (its ``"autoencoder"``, sampled through
     ``decode(z)``, ``z ~ N(0, I)``), against ``data`` (see ``evaluate``'s ``dataset``).
-    ``options`` go to :func:`evaluate`. This is ``python -m gan_lessons evaluate``."""
+    ``options`` go to :func:`evaluate`. This is ``python -m gan_lessons evaluate``.
+
+    Without ``feature_net``, a folder of images is scored with the classifier of the data set
+    whose shape the generator makes: ``"mnist"`` for ``(1, 28, 28)``, ``"cifar10"`` for
+    ``(3, 32, 32)``; other shapes need ``feature_net``."""
     import inspect
 
     from .checkpoints import load_models
@@ -995,4 +1012,14 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, data, *, device=None,
     if generator is None:
         raise ValueError(f"{os.fspath(checkpoint)} holds no 'generator' or 'autoencoder' model "
                          f"(it has {sorted(models)})")
+    from .data import DATASETS, TOY_DATASETS
+
+    named = isinstance(data, str) and data.lower() in DATASETS + TOY_DATASETS
+    if options.get("feature_net") is None and not named:
+        shape, _ = _sampler(generator, 2, None, None)
+        options["feature_net"] = {(1, 28, 28): "mnist", (3, 32, 32): "cifar10"}.get(shape)
+        if options["feature_net"] is None:
+            raise ValueError(f"feature_net is required for images of shape {shape} (the "
+                             f"bundled classifiers take (1, 28, 28) and (3, 32, 32)): pass "
+                             f"'inception' with its weights, or a network")
     return evaluate(generator, data, device=device, **options)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,6 +174,32 @@ def test_evaluate_checkpoint_rebuilds_the_generator():
         metrics.evaluate_checkpoint("never-read.pt", "ring", bogus=1)
 
 
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _bundled_mnist_classifier() -> bool:
+    from gan_lessons.pretrained import PRETRAINED_DIR, pretrained_info, pretrained_names
+
+    return "feature_mnist" in pretrained_names() and (
+        PRETRAINED_DIR / pretrained_info("feature_mnist")["file"]).is_file()
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "MNIST" / "raw").is_dir()
+                    or not _bundled_mnist_classifier(),
+                    reason="needs the offline MNIST and the bundled MNIST classifier")
+def test_a_bundled_mnist_generator_against_the_bundled_classifier(monkeypatch):
+    from gan_lessons.pretrained import load_pretrained
+
+    monkeypatch.setenv("GAN_LESSONS_DATA", str(SHARED_DATA))
+    generator = load_pretrained("dcgan_mnist")["generator"]
+    result = evaluate(generator, "mnist", num_samples=200, metrics=("fid", "is", "recall"),
+                      device="cpu", progress=False)
+    assert result.reference == "mnist train vs test"
+    assert "mnist classifier features" in str(result)
+    assert result["fid"].value > 2 * result["fid"].reference
+    assert result["is"].reference > result["is"].value > 1
+
+
 IMAGES = digits(4, seed=0)
 NET = StandIn()
 BAD_INPUTS = [
@@ -211,6 +238,9 @@ BAD_INPUTS = [
     ({"dataset": REAL[:15]}, ValueError,
      "num_samples must be at most half of the real set's 15 samples"),
     ({"dataset": 3.5}, TypeError, "dataset must be 'mnist', 'cifar10'"),
+    ({"dataset": "no/such/folder"}, ValueError,
+     "dataset must be one of ('mnist', 'cifar10', 'ring', 'grid', 'moons', 'spiral') or an "
+     "existing folder of images, got 'no/such/folder'"),
 ]
 
 
