@@ -564,7 +564,11 @@ def clear_cache() -> None:
     _NET_CACHE.clear()
 
 
+_WATCHED: set[int] = set()  # ids of the data set objects whose death clears their entries
+
+
 def _forget_object(object_id: int) -> None:
+    _WATCHED.discard(object_id)
     for key in [key for key in _REAL_CACHE if key[0] == ("object", object_id)]:
         del _REAL_CACHE[key]
 
@@ -580,10 +584,12 @@ def _source_key(dataset, root) -> tuple | None:
     if isinstance(dataset, str | os.PathLike):
         folder = Path(dataset).expanduser().resolve()
         return ("folder", str(folder), folder.stat().st_mtime_ns) if folder.is_dir() else None
-    try:  # a tensor or Dataset object: by identity, forgotten when the object is
-        weakref.finalize(dataset, _forget_object, id(dataset))
-    except TypeError:
-        return None
+    if id(dataset) not in _WATCHED:  # a tensor or Dataset object: by identity, until it dies
+        try:
+            weakref.finalize(dataset, _forget_object, id(dataset))
+        except TypeError:  # no weak references: not cached
+            return None
+        _WATCHED.add(id(dataset))
     return ("object", id(dataset))
 
 

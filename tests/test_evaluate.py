@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from pathlib import Path
 
@@ -131,6 +132,17 @@ def test_real_features_are_cached_and_recomputed_when_the_net_changes():
     clear_cache()
     evaluate(fake, REAL, num_samples=N, feature_net=net, metrics="fid", progress=False)
     assert net.seen == 13 * N
+
+
+def test_a_data_set_object_leaves_the_cache_when_it_dies():
+    real, net = digits(400, seed=11), StandIn()
+    for _ in range(2):
+        evaluate(digits(100, seed=12), real, num_samples=100, feature_net=net, metrics="fid",
+                 progress=False)
+    assert len(metrics._REAL_CACHE) == 1
+    del real
+    gc.collect()
+    assert len(metrics._REAL_CACHE) == 0
 
 
 def test_generator_models_autoencoders_and_modes():
