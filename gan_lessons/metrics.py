@@ -274,14 +274,23 @@ def _mmd2_unbiased(x_sub: np.ndarray, y_sub: np.ndarray) -> float:
     """Unbiased MMD^2 of two equal-size subsets ``(m, D)`` with k(a, b) = (a.b / D + 1)^3."""
     m, d = x_sub.shape
     z = np.concatenate([x_sub, y_sub])  # (2m, D)
-    k = z @ z.T  # (2m, 2m) all inner products in one symmetric (syrk) product
-    k /= d
-    k += 1.0
-    cube = k * k
-    cube *= k
-    k_xx, k_yy, k_xy = cube[:m, :m], cube[m:, m:], cube[:m, m:]
-    within = k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)
-    return float(within / (m * (m - 1)) - 2 * k_xy.sum() / (m * m))
+    step = max(1, _CHUNK_ELEMENTS // (2 * m))  # rows of the kernel matrix per block
+    sums = np.zeros((2, 2))  # [[xx, xy], [yx, yy]] sums of k over pairs of distinct samples
+    for start in range(0, 2 * m, step):
+        stop = min(start + step, 2 * m)
+        # (rows, 2m) inner products; the whole matrix in one symmetric (BLAS syrk) product
+        k = z @ z.T if stop - start == 2 * m else z[start:stop] @ z.T
+        k /= d
+        k += 1.0
+        cube = k * k
+        cube *= k
+        rows = np.arange(stop - start)
+        cube[rows, start + rows] = 0.0  # k(a, a) is left out of the within-set sums
+        split = min(max(m - start, 0), stop - start)  # rows [0, split) are real samples
+        for i, block in enumerate((cube[:split], cube[split:])):
+            sums[i, 0] += block[:, :m].sum()
+            sums[i, 1] += block[:, m:].sum()
+    return float((sums[0, 0] + sums[1, 1]) / (m * (m - 1)) - 2 * sums[0, 1] / (m * m))
 
 
 def kernel_distance(real_features, fake_features, *, num_subsets: int = 100,

@@ -159,6 +159,18 @@ def test_kid_direct_formula_on_whole_sets():
         kernel_distance(torch.from_numpy(x), y, num_subsets=5, subset_size=4, seed=3)
 
 
+def test_kid_blocks_give_the_same_answer(monkeypatch):
+    """Large subsets are computed in blocks of kernel rows; tiny blocks change nothing."""
+    from gan_lessons import metrics
+
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((40, 3)), rng.standard_normal((30, 3)) + 0.2
+    whole = kernel_distance(x, y, num_subsets=4, subset_size=25, seed=1)
+    monkeypatch.setattr(metrics, "_CHUNK_ELEMENTS", 120)  # blocks of two or three rows
+    assert kernel_distance(x, y, num_subsets=4, subset_size=25, seed=1) == pytest.approx(
+        whole, rel=1e-12, abs=1e-14)
+
+
 # ----------------------------------------------------------------------------- IS
 
 
