@@ -11,6 +11,7 @@ changes ``rcParams``.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from gan_lessons._validate import check_float, check_int
 from gan_lessons.data import to_image
 
 __all__ = ["decision_surface", "image_grid", "loss_curves", "save_figure", "scatter_2d",
-           "snapshot_strip"]
+           "snapshot_grid"]
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes, bool]:
@@ -276,31 +277,34 @@ def _limits(value, name: str) -> tuple[float, float]:
     return low, high
 
 
-def snapshot_strip(batches: Sequence[torch.Tensor], steps: Sequence[int] | None = None,
-                   nrow: int = 4, *, num_images: int = 16, label: str = "step",
-                   title: str | None = None) -> Figure:
-    """Samples over training side by side: one image grid per batch ``(B, C, H, W)`` in
-    ``[-1, 1]``, the first ``num_images`` of each, titled ``f"{label} {steps[i]}"``. Returns a
-    new figure with ``len(batches)`` axes in one row."""
+def snapshot_grid(batches: Sequence[torch.Tensor], steps: Sequence[int] | None = None,
+                  nrow: int = 4, *, ncols: int = 4, num_images: int = 16, label: str = "step",
+                  title: str | None = None) -> Figure:
+    """Samples over training: one image grid per batch ``(B, C, H, W)`` in ``[-1, 1]`` (its
+    first ``num_images``, ``nrow`` per row), titled ``f"{label} {steps[i]}"``, laid out
+    ``ncols`` panels per row so that the figure stays at most ``2 * ncols`` inches wide."""
     if isinstance(batches, torch.Tensor) or not isinstance(batches, Sequence) or not batches:
         raise TypeError("batches must be a non-empty list of image tensors (B, C, H, W)")
     steps = list(range(len(batches))) if steps is None else list(steps)
     if len(steps) != len(batches):
         raise ValueError(f"steps must have one entry per batch ({len(batches)}), got {len(steps)}")
     nrow = check_int(nrow, "nrow", minimum=1)
+    ncols = min(check_int(ncols, "ncols", minimum=1), len(batches))
     num_images = check_int(num_images, "num_images", minimum=1)
     if not isinstance(label, str):
         raise TypeError(f"label must be a str, got {type(label).__name__}")
     _title(title)
-    fig, axes = plt.subplots(1, len(batches), figsize=(2.0 * len(batches), 2.4),
+    rows = math.ceil(len(batches) / ncols)
+    fig, axes = plt.subplots(rows, ncols, figsize=(2.0 * ncols, 2.3 * rows),
                              layout="constrained", squeeze=False)
-    for i, (ax, batch, step) in enumerate(zip(axes[0], batches, steps, strict=True)):
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for i, (ax, batch, step) in enumerate(zip(axes.flat, batches, steps, strict=False)):
         batch = _images(batch, f"batches[{i}]")
         ax.imshow(_grid(batch[:num_images], nrow, 2), interpolation="nearest")
-        ax.set_axis_off()
-        ax.set_title(f"{label} {step}", fontsize="small")
+        ax.set_title(f"{label} {step}", fontsize=10)
     if title is not None:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=11)
     return _done(fig, True)
 
 

@@ -17,7 +17,7 @@ from gan_lessons.plotting import (
     image_grid,
     loss_curves,
     scatter_2d,
-    snapshot_strip,
+    snapshot_grid,
 )
 
 
@@ -58,7 +58,7 @@ def test_image_grid_of_an_empty_batch_is_a_clear_error():
     with pytest.raises(ValueError, match=r"images must hold at least one image.*\(0, 3, 8, 8\)"):
         image_grid(torch.zeros(0, 3, 8, 8))
     with pytest.raises(ValueError, match=r"batches\[1\] must hold at least one image"):
-        snapshot_strip([torch.zeros(2, 1, 8, 8), torch.zeros(0, 1, 8, 8)])
+        snapshot_grid([torch.zeros(2, 1, 8, 8), torch.zeros(0, 1, 8, 8)])
 
 
 @pytest.mark.parametrize(("suffix", "magic"), [
@@ -131,11 +131,15 @@ def test_decision_surface():
         decision_surface(discriminator, xlim=(1, 0))
 
 
-def test_snapshot_strip():
+def test_snapshot_grid():
     batches = [torch.rand(20, 1, 8, 8) * 2 - 1 for _ in range(3)]
-    fig = snapshot_strip(batches, steps=[0, 100, 200], nrow=4)
+    fig = snapshot_grid(batches, steps=[0, 100, 200], nrow=4)
     assert len(fig.axes) == 3
+    wrapped = snapshot_grid(batches * 2, ncols=4)  # 6 panels: 2 rows of 4, 8 in wide
+    assert len(wrapped.axes) == 8
+    assert [ax.get_title() for ax in wrapped.axes][-2:] == ["", ""]
+    assert wrapped.get_size_inches()[0] == pytest.approx(8.0)
     assert [ax.get_title() for ax in fig.axes] == ["step 0", "step 100", "step 200"]
     assert fig.axes[0].images[0].get_array().shape == (4 * 10 + 2, 4 * 10 + 2, 3)  # first 16
     with pytest.raises(ValueError, match="steps"):
-        snapshot_strip(batches, steps=[0])
+        snapshot_grid(batches, steps=[0])
