@@ -755,8 +755,10 @@ def _take(dataset, indices, progress: bool, desc: str):
     return torch.stack(items)
 
 
-def _real_sets(dataset, n: int, seed: int, image_size: int | None, root, progress: bool):
-    """``(real, reference, description)``: two disjoint real sets of ``n`` samples."""
+def _real_sets(dataset, n: int, seed: int, shape: tuple[int, ...], root, progress: bool):
+    """``(real, reference, description)``: two disjoint real sets of ``n`` samples. A folder is
+    read at the size of ``shape`` ``(C, S, S)``, and in grey (the mean of its RGB channels)
+    when ``C`` is 1."""
     import torch
 
     from .data import DATASETS, TOY_DATASETS, load_dataset, toy_dataset
@@ -781,8 +783,12 @@ def _real_sets(dataset, n: int, seed: int, image_size: int | None, root, progres
         if not Path(dataset).expanduser().is_dir():
             raise ValueError(f"dataset must be one of {DATASETS + TOY_DATASETS} or an existing "
                              f"folder of images, got {os.fspath(dataset)!r}")
-        pool = load_dataset(dataset, image_size=image_size)
+        square = len(shape) == 3 and shape[1] == shape[2]
+        pool = load_dataset(dataset, image_size=shape[-1] if square else None)
         description = f"two disjoint subsets of {os.fspath(dataset)}"
+        if len(shape) == 3 and shape[0] == 1:  # a grey generator: grey real images
+            real, reference, _ = _real_sets(pool, n, seed, shape, root, progress)
+            return real.mean(1, keepdim=True), reference.mean(1, keepdim=True), description
     elif isinstance(dataset, torch.Tensor) or (hasattr(dataset, "__len__")
                                                and hasattr(dataset, "__getitem__")):
         pool = dataset
@@ -888,8 +894,8 @@ def evaluate(generator, dataset, num_samples: int = 10_000, metrics: Sequence[st
             tensor of ``>= num_samples`` samples (e.g. damaged real images). Images must be in
             ``[-1, 1]``. Modules run in eval mode (their mode is restored afterwards).
         dataset: ``"mnist"``, ``"cifar10"``, a 2-D toy set (``"ring"`` ...), a folder of images
-            (read at the generator's image size), a ``Dataset`` of ``(image, label)`` or a
-            tensor of real samples.
+            (read at the generator's image size, in grey for a one-channel generator), a
+            ``Dataset`` of ``(image, label)`` or a tensor of real samples.
         num_samples: samples per set, N.
         metrics: names from :data:`METRICS` and ``"prdc"`` (all four); default all that
             ``feature_net`` supports (``"is"`` needs ``.logits``).
@@ -942,9 +948,8 @@ def evaluate(generator, dataset, num_samples: int = 10_000, metrics: Sequence[st
     key = None if source is None else (source, _net_key(net, net_name), num_samples, seed, shape)
     entry = _REAL_CACHE.get(key) if key is not None else None
     if entry is None or (need_logits and entry["reference_logits"] is None):
-        image_size = shape[-1] if len(shape) == 3 and shape[1] == shape[2] else None
-        real_x, ref_x, description = _real_sets(dataset, num_samples, seed, image_size,
-                                                data_root, progress)
+        real_x, ref_x, description = _real_sets(dataset, num_samples, seed, shape, data_root,
+                                                progress)
         if tuple(real_x.shape[1:]) != shape:
             raise ValueError(f"generator made samples of shape {shape}, but the real data's "
                              f"samples have shape {tuple(real_x.shape[1:])}")

@@ -161,6 +161,19 @@ def test_generator_models_autoencoders_and_modes():
     assert result["kid"].value > result["kid"].reference
 
 
+def test_a_folder_of_grey_images(tmp_path):
+    from PIL import Image
+
+    for i, image in enumerate(digits(80, seed=21)):
+        pixels = ((image[0] + 1) * 127.5).round().to(torch.uint8).numpy()  # (8, 8)
+        Image.fromarray(pixels).save(tmp_path / f"{i:02d}.png")
+    result = evaluate(digits(40, seed=22), tmp_path, num_samples=40, feature_net=StandIn(),
+                      metrics=("fid", "recall"), progress=False)  # read as RGB, made grey
+    assert result.reference == f"two disjoint subsets of {tmp_path}"
+    assert result["fid"].value < 3 * result["fid"].reference + 0.05
+    assert result["recall"].value > 0.5
+
+
 def test_toy_sets_use_the_samples_as_features():
     from gan_lessons.data import toy_dataset
 
