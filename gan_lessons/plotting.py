@@ -282,9 +282,15 @@ def snapshot_grid(batches: Sequence[torch.Tensor], steps: Sequence[int] | None =
                   title: str | None = None) -> Figure:
     """Samples over training: one image grid per batch ``(B, C, H, W)`` in ``[-1, 1]`` (its
     first ``num_images``, ``nrow`` per row), titled ``f"{label} {steps[i]}"``, laid out
-    ``ncols`` panels per row so that the figure stays at most ``2 * ncols`` inches wide."""
+    ``ncols`` panels per row so that the figure stays at most ``2 * ncols`` inches wide.
+
+    ``batches`` may also be a training history's ``snapshots``, ``[(step, images), ...]``, whose
+    steps then title the panels: ``snapshot_grid(history.snapshots[::2])``."""
     if isinstance(batches, torch.Tensor) or not isinstance(batches, Sequence) or not batches:
-        raise TypeError("batches must be a non-empty list of image tensors (B, C, H, W)")
+        raise TypeError("batches must be a non-empty list of image tensors (B, C, H, W) or of "
+                        "(step, images) pairs")
+    if steps is None and all(isinstance(b, tuple | list) and len(b) == 2 for b in batches):
+        steps, batches = [step for step, _ in batches], [images for _, images in batches]
     steps = list(range(len(batches))) if steps is None else list(steps)
     if len(steps) != len(batches):
         raise ValueError(f"steps must have one entry per batch ({len(batches)}), got {len(steps)}")

@@ -135,6 +135,8 @@ def test_snapshot_grid():
     batches = [torch.rand(20, 1, 8, 8) * 2 - 1 for _ in range(3)]
     fig = snapshot_grid(batches, steps=[0, 100, 200], nrow=4)
     assert len(fig.axes) == 3
+    pairs = snapshot_grid(list(zip([5, 10, 15], batches, strict=True)))  # history.snapshots
+    assert [ax.get_title() for ax in pairs.axes] == ["step 5", "step 10", "step 15"]
     wrapped = snapshot_grid(batches * 2, ncols=4)  # 6 panels: 2 rows of 4, 8 in wide
     assert len(wrapped.axes) == 8
     assert [ax.get_title() for ax in wrapped.axes][-2:] == ["", ""]
