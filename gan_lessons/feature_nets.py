@@ -203,6 +203,11 @@ class FeatureClassifier(nn.Module):
         """``(N, C, H, W)`` images in [-1, 1] -> ``(N, num_classes)`` class logits."""
         return self.forward(x)
 
+    def features_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(N, D)`` features and ``(N, num_classes)`` logits from one forward pass."""
+        f = self._features(self._check(x))
+        return f, self.head(f) * self.config.logit_scale
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The logits ``(N, num_classes)``, as :meth:`logits`."""
         return self.head(self._features(self._check(x))) * self.config.logit_scale

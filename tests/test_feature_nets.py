@@ -54,6 +54,9 @@ def test_classifier_features_and_logits_have_the_documented_shapes(name):
     with torch.no_grad():
         features, logits = net.features(x), net.logits(x)
         assert torch.equal(net(x), logits)
+        both = net.features_and_logits(x)  # one pass, the same two tensors
+        assert torch.allclose(both[0], features)
+        assert torch.allclose(both[1], logits)
     assert features.shape == (3, dim) == (3, net.config.feature_dim)
     assert logits.shape == (3, 10)
     assert torch.isfinite(features).all()
@@ -71,7 +74,7 @@ def test_classifier_features_and_logits_have_the_documented_shapes(name):
 ])
 def test_classifier_refuses_bad_images_naming_the_argument(bad, error, match):
     net = FeatureClassifier(FEATURE_NET_CONFIGS["mnist"]).eval()
-    for method in (net.features, net.logits):
+    for method in (net.features, net.logits, net.features_and_logits):
         with pytest.raises(error, match=match):
             method(bad)
 
