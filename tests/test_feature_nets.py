@@ -34,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SHAPES = {"mnist": ((1, 28, 28), 128), "cifar10": ((3, 32, 32), 256)}
 """Data set -> (image shape, feature size D)."""
 
-BUNDLED = ["mnist"]
+BUNDLED = ["cifar10", "mnist"]
 """The data sets whose classifier is bundled."""
 
 
@@ -189,9 +189,11 @@ def test_load_feature_net_gives_a_frozen_float32_eval_network(name):
     assert torch.equal(classifier.head.weight, net.head.weight)
 
 
-# Accuracy on a fixed slice of the test split. Whole 10,000-image test sets (measured with
-# `python -m gan_lessons.feature_nets accuracy NAME`): MNIST 99.49 %.
-ACCURACY = {"mnist": (1000, 0.985)}
+# Accuracy on a fixed random slice of the test split (as_tensor_dataset(..., seed=0)): MNIST
+# 99.40 % of 1,000, CIFAR-10 87.20 % of 500. On the whole 10,000-image test sets (`python -m
+# gan_lessons.feature_nets accuracy NAME`, the bundled float16 weights): MNIST 99.49 %,
+# CIFAR-10 86.26 %. The thresholds leave a margin for the slice and still prove a working net.
+ACCURACY = {"mnist": (1000, 0.985), "cifar10": (500, 0.84)}
 
 
 @pytest.mark.parametrize("name", BUNDLED)
