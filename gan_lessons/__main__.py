@@ -1,9 +1,10 @@
-"""Command line: ``python -m gan_lessons train|train-ae|sample ...``.
+"""Command line: ``python -m gan_lessons train|train-ae|sample|evaluate ...``.
 
     python -m gan_lessons train --model mlp --data mnist --steps 3000 --out runs/mlp_mnist.pt
     python -m gan_lessons train --data ring --steps 2000 --out runs/mlp_ring.pt
     python -m gan_lessons train-ae --model conv_vae --data mnist --latent-dim 2 --out runs/vae.pt
     python -m gan_lessons sample --checkpoint runs/mlp_mnist.pt --num 64 --out samples.png
+    python -m gan_lessons evaluate runs/mlp_mnist.pt --data mnist --num 10000
 
 Every checkpoint records the command that produced it (``load_checkpoint(p)["meta"]["command"]``),
 so a figure in the book can say exactly how to reproduce its weights. Parsing is kept apart from
@@ -431,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="python -m gan_lessons",
                      description="Train the book's GANs and draw samples from checkpoints.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,train-ae,sample}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{train,train-ae,sample,evaluate}")
 
     train = sub.add_parser("train", help="train a GAN and save a checkpoint",
                            description="Train a GAN; the checkpoint records this command.")
@@ -492,6 +493,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seed of z (default 0)")
     sample.add_argument("--nrow", type=_positive_int, metavar="N", help="images per row (default ~sqrt(num))")
     sample.add_argument("--device", metavar="DEV", help="cpu, cuda, mps (default: the best available)")
+
+    # evaluate: the work is gan_lessons.metrics.evaluate_checkpoint
+    ev = sub.add_parser("evaluate", help="score a checkpoint's generator (FID, KID, IS, PRDC)",
+                        description="Score a checkpoint's generator against real data, each "
+                                    "metric beside its real-vs-real reference at the same N.")
+    ev.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint written by train or train-ae")
+    real = ev.add_mutually_exclusive_group(required=True)
+    real.add_argument("--data", metavar="NAME|DIR", help="mnist, cifar10, a 2-D toy set or a folder")
+    real.add_argument("--real", metavar="DIR", help="a folder of real images")
+    ev.add_argument("--num", type=_positive_int, default=10_000, metavar="N",
+                    help="samples per set (default 10000)")
+    ev.add_argument("--metrics", metavar="LIST", help="comma-separated fid,kid,is,prdc or "
+                    "precision,recall,density,coverage (default: all the feature net supports)")
+    ev.add_argument("--feature-net", metavar="NAME", help="mnist, cifar10, inception, identity "
+                    "(default: the data set's classifier; identity for toy sets)")
+    ev.add_argument("--batch-size", type=_positive_int, default=250, metavar="N")
+    ev.add_argument("--seed", type=_nonnegative_int, default=0, metavar="N")
+    ev.add_argument("--data-root", metavar="DIR", help="folder holding the data sets")
+    ev.add_argument("--device", metavar="DEV", help="cpu, cuda, mps (default: the best available)")
+    ev.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
@@ -563,6 +584,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 channels_last=args.channels_last, overwrite=args.overwrite,
                 command="python -m gan_lessons " + shlex.join(argv))
             print(_saved_message(out, result))
+        elif args.command == "evaluate":
+            from .metrics import evaluate_checkpoint
+
+            print(evaluate_checkpoint(
+                args.checkpoint, args.data or args.real, device=args.device, num_samples=args.num,
+                metrics=args.metrics.split(",") if args.metrics else None,
+                feature_net=args.feature_net, batch_size=args.batch_size, seed=args.seed,
+                data_root=args.data_root, progress=not args.quiet))
         else:
             out = sample_command(checkpoint=args.checkpoint, out=args.out, num=args.num,
                                  seed=args.seed, nrow=args.nrow, device=args.device)

@@ -755,6 +755,17 @@ def _take(dataset, indices, progress: bool, desc: str):
     return torch.stack(items)
 
 
+def _check_dataset_name(dataset) -> None:
+    """A name or path must be a named data set or an existing folder."""
+    from .data import DATASETS, TOY_DATASETS
+
+    if isinstance(dataset, str) and dataset.lower() in DATASETS + TOY_DATASETS:
+        return
+    if isinstance(dataset, str | os.PathLike) and not Path(dataset).expanduser().is_dir():
+        raise ValueError(f"dataset must be one of {DATASETS + TOY_DATASETS} or an existing "
+                         f"folder of images, got {os.fspath(dataset)!r}")
+
+
 def _real_sets(dataset, n: int, seed: int, shape: tuple[int, ...], root, progress: bool):
     """``(real, reference, description)``: two disjoint real sets of ``n`` samples. A folder is
     read at the size of ``shape`` ``(C, S, S)``, and in grey (the mean of its RGB channels)
@@ -780,9 +791,7 @@ def _real_sets(dataset, n: int, seed: int, shape: tuple[int, ...], root, progres
             return real, reference, f"{name} train vs test"
         pool, description = train, f"two disjoint subsets of {name} train"
     elif isinstance(dataset, str | os.PathLike):
-        if not Path(dataset).expanduser().is_dir():
-            raise ValueError(f"dataset must be one of {DATASETS + TOY_DATASETS} or an existing "
-                             f"folder of images, got {os.fspath(dataset)!r}")
+        _check_dataset_name(dataset)
         square = len(shape) == 3 and shape[1] == shape[2]
         pool = load_dataset(dataset, image_size=shape[-1] if square else None)
         description = f"two disjoint subsets of {os.fspath(dataset)}"
@@ -932,6 +941,7 @@ def evaluate(generator, dataset, num_samples: int = 10_000, metrics: Sequence[st
                                     kid_subset_size, is_splits, progress, cache, latent_dim)
     if device is not None:
         device = torch.device(device)
+    _check_dataset_name(dataset)
 
     net, net_name, net_label = _resolve_feature_net(feature_net, dataset, device)
     names = _metric_names(metrics, callable(getattr(net, "logits", None)))
@@ -1027,6 +1037,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, data, *, device=None,
     bound.apply_defaults()  # unknown or bad options are refused before the checkpoint is read
     _checked_options(*(bound.arguments[name] for name in inspect.signature(
         _checked_options).parameters))
+    _check_dataset_name(data)
     models = load_models(checkpoint, device=get_device(device))
     generator = models.get("generator", models.get("autoencoder"))
     if generator is None:
@@ -1035,7 +1046,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, data, *, device=None,
     from .data import DATASETS, TOY_DATASETS
 
     named = isinstance(data, str) and data.lower() in DATASETS + TOY_DATASETS
-    if options.get("feature_net") is None and not named:
+    if options.get("feature_net") is None and not named and isinstance(data, str | os.PathLike):
         shape, _ = _sampler(generator, 2, None, None)
         options["feature_net"] = {(1, 28, 28): "mnist", (3, 32, 32): "cifar10"}.get(shape)
         if options["feature_net"] is None:

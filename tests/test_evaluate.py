@@ -199,6 +199,38 @@ def test_evaluate_checkpoint_rebuilds_the_generator():
         metrics.evaluate_checkpoint("never-read.pt", "ring", bogus=1)
 
 
+def test_the_evaluate_command(tmp_path, capsys):
+    from gan_lessons.__main__ import main
+    from gan_lessons.pretrained import pretrained_path
+
+    checkpoint = str(pretrained_path("ring_z2_ns_s0"))
+    assert main(["evaluate", checkpoint, "--data", "ring", "--num", "300", "--quiet",
+                 "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^FID +[-.e\d]+ +[-.e\d]+$", out, re.MULTILINE), out
+    assert re.search(r"^coverage +[-.e\d]+ +[-.e\d]+$", out, re.MULTILINE), out
+    assert "identity" in out  # a toy set's samples are their own features; no IS
+    assert all(len(line) <= 79 for line in out.splitlines())
+    assert main(["evaluate", checkpoint, "--data", "ring", "--num", "300", "--quiet",
+                 "--metrics", "fid,recall"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:3]]
+    assert rows == ["FID", "recall"]
+    for argv, message in [
+        ([str(tmp_path / "missing.pt"), "--data", "ring"], "missing.pt"),
+        ([checkpoint, "--data", "ring", "--metrics", "fid,bogus"], "metrics must be one of"),
+        ([checkpoint, "--real", str(tmp_path / "nothing")], "existing folder of images"),
+        ([checkpoint, "--data", "ring", "--num", "1"], "num_samples must be >= 2"),
+    ]:
+        assert main(["evaluate", *argv, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("python -m gan_lessons evaluate: error:"), err
+        assert message in err
+        assert err.count("\n") == 1
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", checkpoint])  # neither --data nor --real
+    assert exit_info.value.code == 2
+
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
