@@ -274,22 +274,23 @@ def _mmd2_unbiased(x_sub: np.ndarray, y_sub: np.ndarray) -> float:
     """Unbiased MMD^2 of two equal-size subsets ``(m, D)`` with k(a, b) = (a.b / D + 1)^3."""
     m, d = x_sub.shape
     z = np.concatenate([x_sub, y_sub])  # (2m, D)
+    z *= 1.0 / math.sqrt(d)  # so that z z^T holds a.b / D
     step = max(1, _CHUNK_ELEMENTS // (2 * m))  # rows of the kernel matrix per block
-    sums = np.zeros((2, 2))  # [[xx, xy], [yx, yy]] sums of k over pairs of distinct samples
+    sums = np.zeros((2, 2))  # [[xx, xy], [-, yy]] sums of k over pairs of distinct samples
     for start in range(0, 2 * m, step):
         stop = min(start + step, 2 * m)
-        # (rows, 2m) inner products; the whole matrix in one symmetric (BLAS syrk) product
-        k = z @ z.T if stop - start == 2 * m else z[start:stop] @ z.T
-        k /= d
-        k += 1.0
-        cube = k * k
-        cube *= k
+        # (rows, 2m) a.b / D + 1; the whole matrix in one symmetric (BLAS syrk) product
+        base = z @ z.T if stop - start == 2 * m else z[start:stop] @ z.T
+        base += 1.0
+        squared = base * base
         rows = np.arange(stop - start)
-        cube[rows, start + rows] = 0.0  # k(a, a) is left out of the within-set sums
+        base[rows, start + rows] = 0.0  # k(a, a) is left out of the within-set sums
         split = min(max(m - start, 0), stop - start)  # rows [0, split) are real samples
-        for i, block in enumerate((cube[:split], cube[split:])):
-            sums[i, 0] += block[:, :m].sum()
-            sums[i, 1] += block[:, m:].sum()
+        real_rows, fake_rows = slice(0, split), slice(split, None)
+        real_cols, fake_cols = slice(0, m), slice(m, None)
+        for i, j, part, cols in ((0, 0, real_rows, real_cols), (0, 1, real_rows, fake_cols),
+                                 (1, 1, fake_rows, fake_cols)):  # sums of base^3
+            sums[i, j] += np.einsum("ij,ij->", squared[part, cols], base[part, cols])
     return float((sums[0, 0] + sums[1, 1]) / (m * (m - 1)) - 2 * sums[0, 1] / (m * m))
 
 
