@@ -422,8 +422,8 @@ def _saved_message(out: str, result) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m gan_lessons`` argument parser (subcommands ``train``, ``train-ae`` and
-    ``sample``)."""
+    """The ``python -m gan_lessons`` argument parser (subcommands ``train``, ``train-ae``,
+    ``sample`` and ``evaluate``)."""
     try:
         from .losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES
     except ImportError:  # no torch: --help still works, main() then says to install it

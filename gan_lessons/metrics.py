@@ -736,24 +736,23 @@ def _check_fake(x, shape: tuple[int, ...] | None) -> None:
                          f"[{float(x.min()):.3g}, {float(x.max()):.3g}]")
 
 
-def _take(dataset, indices, progress: bool, desc: str):
-    """``dataset[indices]`` as one tensor (images of a Dataset's ``(image, label)`` items)."""
+def _take(dataset, indices, batch_size: int, grey: bool = False):
+    """Yield ``dataset[indices]`` in batches (the images of a Dataset's ``(image, label)``
+    items), read one batch at a time; ``grey``: RGB images become the mean of their channels."""
     import torch
 
     from .data import TensorImageDataset
 
-    indices = indices.sort().values
-    if isinstance(dataset, torch.Tensor):
-        return dataset[indices]
-    if isinstance(dataset, TensorImageDataset):
-        return dataset.images[indices.to(dataset.images.device)]
-    from tqdm.auto import tqdm
-
-    items = []
-    for i in tqdm(indices.tolist(), desc=desc, disable=not progress):
-        item = dataset[i]
-        items.append(item[0] if isinstance(item, tuple | list) else item)
-    return torch.stack(items)
+    for chunk in indices.sort().values.split(batch_size):
+        if isinstance(dataset, torch.Tensor):
+            x = dataset[chunk.to(dataset.device)]
+        elif isinstance(dataset, TensorImageDataset):
+            x = dataset.images[chunk.to(dataset.images.device)]
+        else:
+            items = [dataset[i] for i in chunk.tolist()]
+            x = torch.stack([item[0] if isinstance(item, tuple | list) else item
+                             for item in items])
+        yield x.mean(1, keepdim=True) if grey and x.ndim == 4 and x.shape[1] == 3 else x
 
 
 def _check_dataset_name(dataset) -> None:
@@ -767,38 +766,41 @@ def _check_dataset_name(dataset) -> None:
                          f"folder of images, got {os.fspath(dataset)!r}")
 
 
-def _real_sets(dataset, n: int, seed: int, shape: tuple[int, ...], root, progress: bool):
-    """``(real, reference, description)``: two disjoint real sets of ``n`` samples. A folder is
-    read at the size of ``shape`` ``(C, S, S)``, and in grey (the mean of its RGB channels)
-    when ``C`` is 1."""
+def _real_sets(dataset, n: int, seed: int, shape: tuple[int, ...], root):
+    """``(real, reference, description)``: two disjoint real sets of ``n`` samples, each a
+    function ``batch_size -> batches`` (images are read batch by batch). A folder is read at
+    the size of ``shape`` ``(C, S, S)``, and in grey (the mean of its RGB channels) when ``C``
+    is 1."""
     import torch
 
     from .data import DATASETS, TOY_DATASETS, load_dataset, toy_dataset
 
+    def batches(pool, indices, grey=False):
+        return lambda batch_size: _take(pool, indices, batch_size, grey)
+
     gen = torch.Generator().manual_seed(seed)
+    everything = torch.arange(n)
     if isinstance(dataset, str) and dataset.lower() in TOY_DATASETS:
         name = dataset.lower()
-        return (toy_dataset(name, n, seed=seed), toy_dataset(name, n, seed=seed + 1),
+        return (batches(toy_dataset(name, n, seed=seed), everything),
+                batches(toy_dataset(name, n, seed=seed + 1), everything),
                 f"two independent draws of {name}")
+    grey = False
     if isinstance(dataset, str) and dataset.lower() in DATASETS:
         name = dataset.lower()
         train = load_dataset(name, root=root, train=True)
         test = load_dataset(name, root=root, train=False)
         if n <= len(test):
-            real = _take(train, torch.randperm(len(train), generator=gen)[:n], progress,
-                         f"{name} train images")
-            reference = _take(test, torch.randperm(len(test), generator=gen)[:n], progress,
-                              f"{name} test images")
-            return real, reference, f"{name} train vs test"
+            return (batches(train, torch.randperm(len(train), generator=gen)[:n]),
+                    batches(test, torch.randperm(len(test), generator=gen)[:n]),
+                    f"{name} train vs test")
         pool, description = train, f"two disjoint subsets of {name} train"
     elif isinstance(dataset, str | os.PathLike):
         _check_dataset_name(dataset)
         square = len(shape) == 3 and shape[1] == shape[2]
         pool = load_dataset(dataset, image_size=shape[-1] if square else None)
         description = f"two disjoint subsets of {os.fspath(dataset)}"
-        if len(shape) == 3 and shape[0] == 1:  # a grey generator: grey real images
-            real, reference, _ = _real_sets(pool, n, seed, shape, root, progress)
-            return real.mean(1, keepdim=True), reference.mean(1, keepdim=True), description
+        grey = len(shape) == 3 and shape[0] == 1  # a grey generator: grey real images
     elif isinstance(dataset, torch.Tensor) or (hasattr(dataset, "__len__")
                                                and hasattr(dataset, "__getitem__")):
         pool = dataset
@@ -812,8 +814,7 @@ def _real_sets(dataset, n: int, seed: int, shape: tuple[int, ...], root, progres
                          f"samples (the real-vs-real reference needs two disjoint sets of "
                          f"num_samples), got {n}")
     order = torch.randperm(len(pool), generator=gen)
-    return (_take(pool, order[:n], progress, "real images"),
-            _take(pool, order[n:2 * n], progress, "reference images"), description)
+    return (batches(pool, order[:n], grey), batches(pool, order[n:2 * n], grey), description)
 
 
 def _extract(net, batches, need_logits: bool, device, total: int, progress: bool, desc: str):
@@ -959,15 +960,20 @@ def evaluate(generator, dataset, num_samples: int = 10_000, metrics: Sequence[st
     key = None if source is None else (source, _net_key(net, net_name), num_samples, seed, shape)
     entry = _REAL_CACHE.get(key) if key is not None else None
     if entry is None or (need_logits and entry["reference_logits"] is None):
-        real_x, ref_x, description = _real_sets(dataset, num_samples, seed, shape, data_root,
-                                                progress)
-        if tuple(real_x.shape[1:]) != shape:
-            raise ValueError(f"generator made samples of shape {shape}, but the real data's "
-                             f"samples have shape {tuple(real_x.shape[1:])}")
-        real, _ = _extract(net, real_x.split(batch_size), False, device, num_samples, progress,
-                           "real samples")
-        reference, reference_logits = _extract(net, ref_x.split(batch_size), need_logits, device,
-                                               num_samples, progress, "reference samples")
+        real_x, ref_x, description = _real_sets(dataset, num_samples, seed, shape, data_root)
+
+        def same_shape(batches):
+            for x in batches:
+                if tuple(x.shape[1:]) != shape:
+                    raise ValueError(f"generator made samples of shape {shape}, but the real "
+                                     f"data's samples have shape {tuple(x.shape[1:])}")
+                yield x
+
+        real, _ = _extract(net, same_shape(real_x(batch_size)), False, device, num_samples,
+                           progress, "real samples")
+        reference, reference_logits = _extract(net, same_shape(ref_x(batch_size)), need_logits,
+                                               device, num_samples, progress,
+                                               "reference samples")
         entry = {"real": real, "reference": reference, "reference_logits": reference_logits,
                  "description": description, "scores": {}}
         if key is not None:
