@@ -273,24 +273,27 @@ def frechet_distance(real_features, fake_features) -> float:
 def _mmd2_unbiased(x_sub: np.ndarray, y_sub: np.ndarray) -> float:
     """Unbiased MMD^2 of two equal-size subsets ``(m, D)`` with k(a, b) = (a.b / D + 1)^3."""
     m, d = x_sub.shape
-    z = np.concatenate([x_sub, y_sub])  # (2m, D)
-    z *= 1.0 / math.sqrt(d)  # so that z z^T holds a.b / D
+    z = np.empty((2 * m, d + 1))  # rows [a / sqrt(D), 1]: z z^T holds a.b / D + 1
+    z[:m, :d] = x_sub
+    z[m:, :d] = y_sub
+    z[:, :d] *= 1.0 / math.sqrt(d)
+    z[:, d] = 1.0
     step = max(1, _CHUNK_ELEMENTS // (2 * m))  # rows of the kernel matrix per block
     sums = np.zeros((2, 2))  # [[xx, xy], [-, yy]] sums of k over pairs of distinct samples
     for start in range(0, 2 * m, step):
         stop = min(start + step, 2 * m)
         # (rows, 2m) a.b / D + 1; the whole matrix in one symmetric (BLAS syrk) product
         base = z @ z.T if stop - start == 2 * m else z[start:stop] @ z.T
-        base += 1.0
-        squared = base * base
-        rows = np.arange(stop - start)
-        base[rows, start + rows] = 0.0  # k(a, a) is left out of the within-set sums
         split = min(max(m - start, 0), stop - start)  # rows [0, split) are real samples
-        real_rows, fake_rows = slice(0, split), slice(split, None)
-        real_cols, fake_cols = slice(0, m), slice(m, None)
-        for i, j, part, cols in ((0, 0, real_rows, real_cols), (0, 1, real_rows, fake_cols),
-                                 (1, 1, fake_rows, fake_cols)):  # sums of base^3
-            sums[i, j] += np.einsum("ij,ij->", squared[part, cols], base[part, cols])
+        for i, j, rows, cols in ((0, 0, slice(0, split), slice(0, m)),
+                                 (0, 1, slice(0, split), slice(m, None)),
+                                 (1, 1, slice(split, None), slice(m, None))):
+            block = base[rows, cols]
+            sums[i, j] += np.einsum("ij,ij,ij->", block, block, block)  # sum of cubes, 1 pass
+        rows = np.arange(stop - start)
+        self_kernel = base[rows, start + rows] ** 3  # k(a, a), left out of the within sums
+        sums[0, 0] -= self_kernel[:split].sum()
+        sums[1, 1] -= self_kernel[split:].sum()
     return float((sums[0, 0] + sums[1, 1]) / (m * (m - 1)) - 2 * sums[0, 1] / (m * m))
 
 
