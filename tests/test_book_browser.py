@@ -284,6 +284,20 @@ def test_no_code_scrolls_sideways(expanded_page, name):
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_CHAPTERS)
+def test_markdown_outputs_are_rendered(expanded_page, name):
+    """A table a cell displays as Markdown is an HTML table, not rows of pipes."""
+    loaded = expanded_page(name)
+    raw = loaded.page.evaluate(
+        """() => Array.from(document.querySelectorAll('article div.cell_output'))
+            .map(el => el.textContent)
+            .filter(text => /\\|\\s*:?[-\u2013\u2014]+:?\\s*\\|\\s*:?[-\u2013\u2014]+:?\\s*\\|/
+                .test(text))
+            .map(text => text.trim().slice(0, 70))"""
+    )
+    assert raw == [], f"Markdown tables shown as raw text on {name}: {raw}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_CHAPTERS)
 def test_figures_are_shown_at_60_percent_of_their_width(expanded_page, name):
     """A figure shrunk below 60 % of its natural width has unreadable text."""
     loaded = expanded_page(name)
