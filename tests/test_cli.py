@@ -105,7 +105,9 @@ def test_bad_arguments_exit_2_with_one_line(argv, words, capsys):
     (["train", "--data", "ring", "--device", "tpu"], "--device"),
 ])
 def test_runtime_errors_exit_2_with_one_line(argv, words, capsys, tmp_path):
-    argv = [*argv, "--out", str(tmp_path / "x.out")]
+    # an out path each command accepts, so that the error is the one under test
+    out = tmp_path / ("x.png" if argv[0] == "sample" else "x.pt")
+    argv = [*argv, "--out", str(out)]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
