@@ -32,6 +32,7 @@ __all__ = ["figure_to_png", "frame_scrubber", "images_to_png", "latent_explorer"
 
 SCRUBBER_CLASS = "gan-lessons-scrubber"
 LIVE_CLASS = "gan-lessons-live"
+LIVE_CONTROLS_CLASS = "gan-lessons-live-controls"
 LIVE_NOTICE = ("Live explorer: it redraws through Python, so it needs a running Jupyter "
                "kernel (in the rendered book it is shown disabled).")
 SLIDER_LAYOUT = {"width": "min(100%, 560px)"}  # wide enough to drag one step at a time
@@ -232,8 +233,10 @@ def latent_explorer(decoder, z0, directions=None, names=None, *, span: float = 3
     for slider in sliders:
         slider.observe(redraw, names="value")
     notice = widgets.HTML(f"<i>{html.escape(LIVE_NOTICE)}</i>")
-    box = widgets.VBox([notice, widgets.HBox([widgets.VBox(sliders), image])])
-    box.add_class(LIVE_CLASS)  # the book's stylesheet disables it; browser tests find it by this
+    controls = widgets.VBox([*sliders, image])  # stacked: full-width sliders, then the image
+    controls.add_class(LIVE_CONTROLS_CLASS)  # what the book's stylesheet disables
+    box = widgets.VBox([notice, controls])
+    box.add_class(LIVE_CLASS)  # browser tests find live explorers by this
     box.sliders, box.image, box.latent = sliders, image, latent
     return box
 

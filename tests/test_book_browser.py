@@ -376,7 +376,8 @@ def test_no_widget_needs_a_kernel(open_page, name):
         box = live.nth(index)
         assert "needs a running Jupyter kernel" in box.inner_text()
         events = box.evaluate(
-            "el => getComputedStyle(el.querySelector('.widget-hbox')).pointerEvents")
+            "el => getComputedStyle(el.querySelector('.gan-lessons-live-controls'))"
+            ".pointerEvents")
         assert events == "none", f"live explorer {index} on {name} is not disabled"
 
 
@@ -422,3 +423,19 @@ def test_every_figure_a_cell_builds_is_displayed(name):
         if not kinds & {"image/png", "image/svg+xml", "application/vnd.jupyter.widget-view+json"}:
             missing.append(f"cell {index}: {source.splitlines()[0][:60]}")
     assert missing == [], f"{name}: cells that build a figure but show none: {missing}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_CHAPTERS)
+def test_sliders_are_wide_enough_to_drag_one_step_at_a_time(open_page, name):
+    """A 60-position slider on a 115-px track jumped to its end on an 80-px drag."""
+    loaded = open_page(name)
+    if loaded.page.locator(".gan-lessons-scrubber").count() == 0:
+        pytest.skip(f"{name} has no slider")
+    loaded.page.wait_for_selector(".noUi-target", state="attached", timeout=20_000)
+    widths = loaded.page.evaluate(
+        """() => Array.from(document.querySelectorAll('.noUi-target'))
+            .filter(track => track.offsetParent !== null)
+            .map(track => Math.round(track.getBoundingClientRect().width))"""
+    )
+    assert widths, f"no visible slider track on {name}"
+    assert min(widths) >= 300, f"slider tracks on {name} are {widths} px wide"

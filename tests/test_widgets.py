@@ -137,6 +137,9 @@ def test_live_explorer_says_it_needs_a_kernel():
     notice = box.children[0]
     assert isinstance(notice, widgets.HTML)
     assert "needs a running Jupyter kernel" in notice.value
+    controls = box.children[1]
+    assert "gan-lessons-live-controls" in controls._dom_classes
+    assert controls.children == (*box.sliders, box.image)
 
 
 @pytest.mark.parametrize("positions", [2, 3, 7, 9, 10])
