@@ -41,42 +41,30 @@ set_aside() {
   fi
 }
 
-# train NAME DESCRIPTION ARGS...: train with the CLI into $WORK/NAME.pt, then register it
-train() {
+# run_and_register NAME DESCRIPTION MODULE ARGS...: python -m MODULE ARGS... --out $WORK/NAME.pt,
+# then register that file (compact copy, SHA-256, command, training time) in the package
+run_and_register() {
   local name=$1 description=$2
   shift 2
   local start=$SECONDS
-  echo "[make_pretrained] $name: python -m gan_lessons train $*"
+  echo "[make_pretrained] $name: python -m $*"
   set_aside "$WORK/$name.pt"
-  "$PY" -m gan_lessons train "$@" --device cpu --out "$WORK/$name.pt"
+  "$PY" -m "$@" --out "$WORK/$name.pt"
   "$PY" -m gan_lessons.pretrained register "$name" "$WORK/$name.pt" \
     --description "$description" --train-seconds $((SECONDS - start))
 }
 
-# train_ae NAME DESCRIPTION ARGS...: the same with python -m gan_lessons train-ae (autoencoders)
-train_ae() {
-  local name=$1 description=$2
-  shift 2
-  local start=$SECONDS
-  echo "[make_pretrained] $name: python -m gan_lessons train-ae $*"
-  set_aside "$WORK/$name.pt"
-  "$PY" -m gan_lessons train-ae "$@" --device cpu --out "$WORK/$name.pt"
-  "$PY" -m gan_lessons.pretrained register "$name" "$WORK/$name.pt" \
-    --description "$description" --train-seconds $((SECONDS - start))
-}
+# train NAME DESCRIPTION ARGS...: a GAN, with python -m gan_lessons train
+train() { run_and_register "$1" "$2" gan_lessons train "${@:3}" --device cpu; }
 
-# train_features NAME DESCRIPTION ARGS...: a feature classifier of the metrics, trained with
-# python -m gan_lessons.feature_nets train (which measures the whole test set at the end)
+# train_ae NAME DESCRIPTION ARGS...: an autoencoder, with python -m gan_lessons train-ae
+train_ae() { run_and_register "$1" "$2" gan_lessons train-ae "${@:3}" --device cpu; }
+
+# train_features NAME DESCRIPTION DATA ARGS...: a feature classifier of the metrics, with
+# python -m gan_lessons.feature_nets train; then its accuracy on the whole test set, bundled copy
 train_features() {
-  local name=$1 description=$2
-  shift 2
-  local start=$SECONDS
-  echo "[make_pretrained] $name: python -m gan_lessons.feature_nets train $*"
-  set_aside "$WORK/$name.pt"
-  "$PY" -m gan_lessons.feature_nets train "$@" --out "$WORK/$name.pt"
-  "$PY" -m gan_lessons.pretrained register "$name" "$WORK/$name.pt" \
-    --description "$description" --train-seconds $((SECONDS - start))
-  "$PY" -m gan_lessons.feature_nets accuracy "${1}"
+  run_and_register "$1" "$2" gan_lessons.feature_nets train "${@:3}"
+  "$PY" -m gan_lessons.feature_nets accuracy "$3"
 }
 
 if [ "$WHAT" = all ] || [ "$WHAT" = mnist ]; then
