@@ -40,8 +40,18 @@ from ._validate import check_bool, check_choice, check_float, check_int
 
 __all__ = ["METRICS", "PRDC", "Evaluation", "ModeCoverage", "Score", "clear_cache", "evaluate",
            "evaluate_checkpoint", "frechet_distance", "inception_score", "kernel_distance",
-           "mode_coverage", "prdc"]
+           "load_feature_net", "mode_coverage", "prdc"]
 
+
+
+def load_feature_net(name: str, **kwargs):
+    """The feature network the metrics compare images with: ``"mnist"``, ``"cifar10"`` (bundled
+    classifiers) or ``"inception"`` (pytorch-fid's FID network, given its weights). The same as
+    :func:`gan_lessons.feature_nets.load_feature_net`, which documents the keyword arguments;
+    here so that the metrics' API is in one place."""
+    from .feature_nets import load_feature_net as load
+
+    return load(name, **kwargs)
 
 @dataclass(frozen=True)
 class ModeCoverage:

@@ -302,6 +302,8 @@ BAD_INPUTS = [
      "samples must hold finite numbers"),
     # (the sample-based metrics' full table is in tests/test_metrics_distances.py and
     # tests/test_evaluate.py)
+    (metrics.load_feature_net, {"name": "imagenet"}, ValueError, "name must be one of"),
+    (metrics.load_feature_net, {"name": 3}, TypeError, "name must be a str"),
     (metrics.frechet_distance, {"real_features": POINTS[0], "fake_features": POINTS},
      ValueError, "real_features must be 2-D (N, D)"),
     (metrics.kernel_distance, {"real_features": POINTS, "fake_features": POINTS,
