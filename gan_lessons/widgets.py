@@ -233,7 +233,8 @@ def latent_explorer(decoder, z0, directions=None, names=None, *, span: float = 3
     for slider in sliders:
         slider.observe(redraw, names="value")
     notice = widgets.HTML(f"<i>{html.escape(LIVE_NOTICE)}</i>")
-    controls = widgets.VBox([*sliders, image])  # stacked: full-width sliders, then the image
+    # stacked: the sliders, then the image at its own size (a VBox would stretch it)
+    controls = widgets.VBox([*sliders, image], layout=widgets.Layout(align_items="flex-start"))
     controls.add_class(LIVE_CONTROLS_CLASS)  # what the book's stylesheet disables
     box = widgets.VBox([notice, controls])
     box.add_class(LIVE_CLASS)  # browser tests find live explorers by this
