@@ -13,6 +13,12 @@ float32 first.
 
 Reference: Goodfellow et al., "Generative Adversarial Nets", NeurIPS 2014, eq. (1) and sec. 3.
 
+A second section holds the losses of the other adversarial games: Wasserstein (WGAN), hinge and
+least squares. Their discriminator ("critic") returns an unbounded score that is used raw, with
+no sigmoid, in the same shapes ``(B,)`` or ``(B, 1)``. :data:`ADVERSARIAL_LOSSES` names each
+(critic loss, generator loss) pair; :func:`gradient_penalty` (WGAN-GP) and :func:`r1_penalty`
+are the critic's gradient penalties.
+
 The last section holds the autoencoder and VAE losses (Kingma & Welling, "Auto-Encoding
 Variational Bayes", ICLR 2014): reconstruction errors computed from a decoder's pixel logits,
 the KL term of a diagonal Gaussian posterior against N(0, I), and the (negative) ELBO. Those
@@ -21,6 +27,7 @@ the KL term of a diagonal Gaussian posterior against N(0, I), and the (negative)
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -30,17 +37,28 @@ import torch.nn.functional as F
 from ._validate import check_choice, check_float
 
 __all__ = [
+    "ADVERSARIAL_LOSSES",
     "GENERATOR_LOSSES",
     "RECONSTRUCTION_LOSSES",
+    "AdversarialLoss",
     "ELBOLoss",
     "bce_reconstruction",
     "discriminator_loss",
     "elbo_loss",
     "generator_loss_minimax",
     "generator_loss_nonsaturating",
+    "get_adversarial_loss",
     "get_generator_loss",
+    "gradient_penalty",
+    "hinge_critic_loss",
+    "hinge_generator_loss",
     "kl_standard_normal",
+    "least_squares_critic_loss",
+    "least_squares_generator_loss",
     "mse_reconstruction",
+    "r1_penalty",
+    "wasserstein_critic_loss",
+    "wasserstein_generator_loss",
 ]
 
 
@@ -53,13 +71,14 @@ def _check_float_tensor(value, name: str, of: str = "") -> None:
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
 
 
-def _logits(value, name: str) -> torch.Tensor:
-    """Check that ``value`` is a floating tensor of logits shaped ``(B,)`` or ``(B, 1)``."""
-    _check_float_tensor(value, name, " of logits")
+def _logits(value, name: str, what: str = "logit") -> torch.Tensor:
+    """Check that ``value`` is a floating tensor of logits (or ``what``: e.g. critic scores)
+    shaped ``(B,)`` or ``(B, 1)``; return it as float32."""
+    _check_float_tensor(value, name, f" of {what}s")
     if not (value.ndim == 1 or (value.ndim == 2 and value.shape[1] == 1)):
         raise ValueError(f"{name} must have shape (B,) or (B, 1), got {tuple(value.shape)}")
     if value.shape[0] == 0:
-        raise ValueError(f"{name} must hold at least one logit, got an empty batch")
+        raise ValueError(f"{name} must hold at least one {what}, got an empty batch")
     return value.float()
 
 
@@ -139,6 +158,293 @@ def get_generator_loss(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     if name not in GENERATOR_LOSSES:
         raise ValueError(f"generator_loss must be one of {tuple(GENERATOR_LOSSES)}, got {name!r}")
     return GENERATOR_LOSSES[name]
+
+
+# --------------------------------------------------------------------------- other games
+
+
+def _scores(value, name: str) -> torch.Tensor:
+    """Check that ``value`` holds critic scores ``(B,)`` or ``(B, 1)``; return them as float32."""
+    return _logits(value, name, "score")
+
+
+def wasserstein_critic_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    r"""The WGAN critic's loss (Arjovsky et al., "Wasserstein GAN", ICML 2017).
+
+    .. math::
+        L_D = \mathbb{E}_{z \sim p_z}[D(G(z))] - \mathbb{E}_{x \sim p_{data}}[D(x)]
+
+    computed as ``mean(d_fake) - mean(d_real)``. The critic minimises it; for a 1-Lipschitz
+    critic (weight clipping, or :func:`gradient_penalty`) its negative is the critic's estimate
+    of the Wasserstein-1 distance between the data and the generator's distribution.
+
+    Args:
+        d_real: critic scores on real data, ``(B,)`` or ``(B, 1)``, used raw (no sigmoid).
+        d_fake: critic scores on generated data, ``(B',)`` or ``(B', 1)``.
+
+    Returns:
+        A 0-dim float32 tensor, of any sign.
+    """
+    return _scores(d_fake, "d_fake").mean() - _scores(d_real, "d_real").mean()
+
+
+def wasserstein_generator_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    r"""The WGAN generator's loss (Arjovsky et al. 2017): raise the critic's score of the fakes.
+
+    .. math::
+        L_G = -\mathbb{E}_{z \sim p_z}[D(G(z))]
+
+    computed as ``-mean(d_fake)``: the part of the Wasserstein estimate that depends on ``G``.
+
+    Args:
+        d_fake: critic scores on generated data, ``(B,)`` or ``(B, 1)``, used raw.
+
+    Returns:
+        A 0-dim float32 tensor.
+    """
+    return -_scores(d_fake, "d_fake").mean()
+
+
+def hinge_critic_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    r"""The hinge loss of the critic (Lim & Ye, "Geometric GAN", 2017; Miyato et al.,
+    "Spectral Normalization for GANs", ICLR 2018).
+
+    .. math::
+        L_D = \mathbb{E}_{x \sim p_{data}}[\max(0, 1 - D(x))]
+              + \mathbb{E}_{z \sim p_z}[\max(0, 1 + D(G(z)))]
+
+    computed as ``mean(relu(1 - d_real)) + mean(relu(1 + d_fake))``: a real sample scored above
+    1 and a fake scored below -1 cost nothing (and give no gradient).
+
+    Args:
+        d_real: critic scores on real data, ``(B,)`` or ``(B, 1)``, used raw (no sigmoid).
+        d_fake: critic scores on generated data, ``(B',)`` or ``(B', 1)``.
+
+    Returns:
+        A 0-dim float32 tensor, ``>= 0``; 2 when every score is 0.
+    """
+    d_real = _scores(d_real, "d_real")
+    d_fake = _scores(d_fake, "d_fake")
+    return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+
+
+def hinge_generator_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    r"""The generator's loss of the hinge game (Miyato et al. 2018).
+
+    .. math::
+        L_G = -\mathbb{E}_{z \sim p_z}[D(G(z))]
+
+    computed as ``-mean(d_fake)`` (no hinge on the generator's side; the same value as
+    :func:`wasserstein_generator_loss`).
+
+    Args:
+        d_fake: critic scores on generated data, ``(B,)`` or ``(B, 1)``, used raw.
+
+    Returns:
+        A 0-dim float32 tensor.
+    """
+    return -_scores(d_fake, "d_fake").mean()
+
+
+def least_squares_critic_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    r"""The discriminator's loss of the least-squares GAN (Mao et al., "Least Squares
+    Generative Adversarial Networks", ICCV 2017, eq. (2) with ``a = 0, b = 1``).
+
+    .. math::
+        L_D = \tfrac12\,\mathbb{E}_{x \sim p_{data}}[(D(x) - 1)^2]
+              + \tfrac12\,\mathbb{E}_{z \sim p_z}[D(G(z))^2]
+
+    The discriminator's output is used raw (no sigmoid): it is regressed onto 1 for real and 0
+    for fake samples. Computed as ``0.5 * mean((d_real - 1)^2) + 0.5 * mean(d_fake^2)``.
+
+    Args:
+        d_real: discriminator outputs on real data, ``(B,)`` or ``(B, 1)``.
+        d_fake: outputs on generated data, ``(B',)`` or ``(B', 1)``.
+
+    Returns:
+        A 0-dim float32 tensor, ``>= 0``; 0 at ``d_real = 1, d_fake = 0``.
+    """
+    d_real = _scores(d_real, "d_real")
+    d_fake = _scores(d_fake, "d_fake")
+    return 0.5 * (d_real - 1).pow(2).mean() + 0.5 * d_fake.pow(2).mean()
+
+
+def least_squares_generator_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    r"""The generator's loss of the least-squares GAN (Mao et al. 2017, eq. (2) with
+    ``c = 1``): make the discriminator output 1 (its target for real data) on the fakes.
+
+    .. math::
+        L_G = \tfrac12\,\mathbb{E}_{z \sim p_z}[(D(G(z)) - 1)^2]
+
+    The discriminator's output is used raw (no sigmoid). Computed as
+    ``0.5 * mean((d_fake - 1)^2)``.
+
+    Args:
+        d_fake: discriminator outputs on generated data, ``(B,)`` or ``(B, 1)``.
+
+    Returns:
+        A 0-dim float32 tensor, ``>= 0``; 0 at ``d_fake = 1``.
+    """
+    return 0.5 * (_scores(d_fake, "d_fake") - 1).pow(2).mean()
+
+
+class AdversarialLoss(NamedTuple):
+    """A pair of losses of one adversarial game, as :func:`get_adversarial_loss` returns it:
+    ``critic_loss(d_real, d_fake)`` and ``generator_loss(d_fake)``, each a 0-dim tensor."""
+
+    critic_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    generator_loss: Callable[[torch.Tensor], torch.Tensor]
+
+
+ADVERSARIAL_LOSSES: dict[str, AdversarialLoss] = {
+    "non_saturating": AdversarialLoss(discriminator_loss, generator_loss_nonsaturating),
+    "minimax": AdversarialLoss(discriminator_loss, generator_loss_minimax),
+    "wgan": AdversarialLoss(wasserstein_critic_loss, wasserstein_generator_loss),
+    "hinge": AdversarialLoss(hinge_critic_loss, hinge_generator_loss),
+    "least_squares": AdversarialLoss(least_squares_critic_loss, least_squares_generator_loss),
+}
+"""(critic loss, generator loss) of each game by name. The first two take logits (``D`` is
+their sigmoid); the others take raw scores. Gradient penalties are separate terms."""
+
+
+def get_adversarial_loss(name: str) -> AdversarialLoss:
+    """The losses of the game called ``name``, one of the keys of :data:`ADVERSARIAL_LOSSES`:
+    ``critic_loss, generator_loss = get_adversarial_loss("hinge")``."""
+    return ADVERSARIAL_LOSSES[check_choice(name, "loss", ADVERSARIAL_LOSSES)]
+
+
+_SQRT_GUARD = 1e-12
+"""Added under the square root of the gradient penalty's norm: ``sqrt`` has an infinite
+derivative at 0, which a zero gradient would turn into NaN. It shifts a norm of 1 by 5e-13."""
+
+
+def _images(value, name: str) -> None:
+    """Check that ``value`` is a floating tensor ``(B, ...)`` with at least 2 dims and B >= 1."""
+    _check_float_tensor(value, name)
+    if value.ndim < 2 or value.shape[0] == 0:
+        raise ValueError(f"{name} must have shape (B, ...) with at least 2 dimensions and "
+                         f"B >= 1, got {tuple(value.shape)}")
+
+
+def _check_critic(critic) -> None:
+    if not callable(critic):
+        raise TypeError(f"critic must be callable (a model or function x -> scores), got "
+                        f"{type(critic).__name__}")
+
+
+def _autocast_off(device: torch.device):
+    """A context that turns autocast off on ``device``'s type, where autocast exists for it."""
+    try:
+        return torch.autocast(device.type, enabled=False)
+    except RuntimeError:  # a device type without autocast: there is nothing to turn off
+        return contextlib.nullcontext()
+
+
+def _gradient_of_scores(critic, x: torch.Tensor, critic_kwargs: dict) -> torch.Tensor:
+    """``grad_x sum(critic(x))`` for a leaf ``x`` ``(B, ...)`` that requires grad, with
+    ``create_graph=True`` so the result is differentiable w.r.t. the critic's parameters. The
+    gradient of a score that does not depend on ``x`` is 0."""
+    scores = critic(x, **critic_kwargs)
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(f"critic must return a torch.Tensor of scores, got "
+                        f"{type(scores).__name__}")
+    batch = x.shape[0]
+    if not (scores.shape in ((batch,), (batch, 1)) and scores.is_floating_point()):
+        raise ValueError(f"critic must return floating scores of shape ({batch},) or "
+                         f"({batch}, 1), got {scores.dtype} {tuple(scores.shape)}")
+    if not scores.requires_grad:
+        return torch.zeros_like(x)
+    (grad,) = torch.autograd.grad(scores, x, grad_outputs=torch.ones_like(scores),
+                                  create_graph=True, allow_unused=True)
+    return torch.zeros_like(x) if grad is None else grad
+
+
+def gradient_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,
+                     x_fake: torch.Tensor, *, generator: torch.Generator | None = None,
+                     **critic_kwargs) -> torch.Tensor:
+    r"""The WGAN-GP gradient penalty (Gulrajani et al., "Improved Training of Wasserstein
+    GANs", NeurIPS 2017, eq. (3)), without its weight ``lambda``.
+
+    .. math::
+        \mathrm{GP} = \mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1)^2
+        \big], \qquad \hat x = \epsilon\, x + (1 - \epsilon)\, \tilde x,
+        \quad \epsilon \sim U[0, 1]
+
+    with one ``epsilon`` per sample (shape ``(B, 1, ..., 1)``), the norm taken per sample over
+    all non-batch dimensions, and the mean over the batch. The critic loss is then
+    ``wasserstein_critic_loss(...) + lambda_gp * gradient_penalty(...)`` (``lambda = 10`` in the
+    paper). The gradient is computed with ``create_graph=True``, so the penalty is
+    differentiable w.r.t. the critic's parameters. Both inputs are detached: the penalty trains
+    the critic only. The norm is ``sqrt(sum(g^2) + 1e-12)``, so that a zero gradient (identical
+    inputs, a flat critic) gives a finite value and finite gradients.
+
+    Precision: the interpolation and the critic's forward and backward pass for the penalty run
+    in float32 with autocast turned off (half-precision inputs are cast up; float64 stays
+    float64): a float16 double backward overflows easily.
+
+    Args:
+        critic: the critic, called as ``critic(x_hat, **critic_kwargs)``, returning scores
+            ``(B,)`` or ``(B, 1)``.
+        x_real: real samples ``(B, ...)``, e.g. ``(B, C, H, W)`` or ``(B, D)``.
+        x_fake: generated samples of the same shape.
+        generator: a ``torch.Generator`` for ``epsilon`` (reproducible draws), or None.
+        **critic_kwargs: passed on to the critic, e.g. ``labels=...`` for a conditional critic.
+
+    Returns:
+        A 0-dim tensor (float32, or float64 for float64 inputs), ``>= 0``.
+    """
+    _check_critic(critic)
+    _images(x_real, "x_real")
+    _images(x_fake, "x_fake")
+    if x_fake.shape != x_real.shape:
+        raise ValueError(f"x_fake must have the same shape as x_real {tuple(x_real.shape)}, got "
+                         f"{tuple(x_fake.shape)}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got "
+                        f"{type(generator).__name__}")
+    dtype = torch.promote_types(torch.promote_types(x_real.dtype, x_fake.dtype), torch.float32)
+    device = x_real.device
+    shape = (x_real.shape[0],) + (1,) * (x_real.ndim - 1)  # one epsilon per sample
+    eps = torch.rand(shape, generator=generator, dtype=dtype,
+                     device=device if generator is None else generator.device).to(device)
+    with torch.enable_grad(), _autocast_off(device):
+        x_hat = eps * x_real.detach().to(dtype) + (1 - eps) * x_fake.detach().to(dtype)
+        grad = _gradient_of_scores(critic, x_hat.requires_grad_(True), critic_kwargs)
+        norm = torch.sqrt(grad.flatten(1).pow(2).sum(1) + _SQRT_GUARD)  # (B,)
+        return (norm - 1).pow(2).mean()
+
+
+def r1_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,
+               **critic_kwargs) -> torch.Tensor:
+    r"""The R1 penalty: the squared gradient norm of the critic at real data (Mescheder et al.,
+    "Which Training Methods for GANs do actually Converge?", ICML 2018, eq. (9)), without its
+    weight.
+
+    .. math::
+        R_1 = \mathbb{E}_{x \sim p_{data}}\big[\lVert \nabla_x D(x) \rVert_2^2\big]
+
+    The norm is per sample over all non-batch dimensions, the mean over the batch; the caller
+    adds ``gamma / 2 * r1_penalty(...)`` to the critic's loss. ``x_real`` is detached and made
+    to require grad inside; the gradient is computed with ``create_graph=True``, so the penalty
+    is differentiable w.r.t. the critic's parameters. Like :func:`gradient_penalty` it runs in
+    float32 with autocast off (float64 stays float64).
+
+    Args:
+        critic: the critic, called as ``critic(x, **critic_kwargs)``, returning scores
+            ``(B,)`` or ``(B, 1)``.
+        x_real: real samples ``(B, ...)``, e.g. ``(B, C, H, W)``.
+        **critic_kwargs: passed on to the critic, e.g. ``labels=...``.
+
+    Returns:
+        A 0-dim tensor (float32, or float64 for float64 input), ``>= 0``.
+    """
+    _check_critic(critic)
+    _images(x_real, "x_real")
+    dtype = torch.promote_types(x_real.dtype, torch.float32)
+    with torch.enable_grad(), _autocast_off(x_real.device):
+        x = x_real.detach().to(dtype).requires_grad_(True)
+        grad = _gradient_of_scores(critic, x, critic_kwargs)
+        return grad.flatten(1).pow(2).sum(1).mean()
 
 
 # --------------------------------------------------------------------------- autoencoders
