@@ -31,6 +31,10 @@ from gan_lessons import (
     widgets,
 )
 from gan_lessons.models import (
+    ConcatDiscriminator,
+    ConditionalDiscriminator,
+    ConditionalGANConfig,
+    ConditionalGenerator,
     ConvAutoencoder,
     ConvAutoencoderConfig,
     ConvVAE,
@@ -42,12 +46,14 @@ from gan_lessons.models import (
     MLPDiscriminator,
     MLPGANConfig,
     MLPGenerator,
+    ProjectionDiscriminator,
     build_gan,
     build_model,
     describe_model,
     register_family,
 )
-from gan_lessons.models.dcgan import dcgan_start_size
+from gan_lessons.models.conditional import check_labels
+from gan_lessons.models.dcgan import dcgan_discriminator_trunk, dcgan_start_size, spectral_normalize
 from gan_lessons.models.summary import layer_shapes, layer_table
 
 # modules audited, and the public names that are not callables taking user input
@@ -55,10 +61,11 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.losses", "gan_lessons.neighbours", "gan_lessons.metrics",
            "gan_lessons.divergences", "gan_lessons.widgets", "gan_lessons.models",
            "gan_lessons.models.mlp", "gan_lessons.models.dcgan", "gan_lessons.models.autoencoder",
-           "gan_lessons.models.summary"]
+           "gan_lessons.models.summary", "gan_lessons.models.conditional"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
+    "AdversarialLoss",
     "PRDC", "Score", "Evaluation", "clear_cache",  # metrics' results, and a call without input
 }
 
@@ -70,6 +77,11 @@ G_DC, D_DC = DCGANGenerator(DC), DCGANDiscriminator(DC)
 AE_MLP = MLPAutoencoder(MLPAutoencoderConfig(data_shape=(1, 4, 4), hidden=(8,), latent_dim=2))
 AE_CONV = ConvAutoencoder(ConvAutoencoderConfig(image_size=8, width=2))
 VAE = ConvVAE(ConvAutoencoderConfig(image_size=8, width=2))
+CGAN = ConditionalGANConfig(num_classes=3, image_size=16, channels=1, latent_dim=4, width=4,
+                            max_width=8)
+G_C, D_CONCAT = ConditionalGenerator(CGAN), ConcatDiscriminator(CGAN)
+D_PROJ = ProjectionDiscriminator(CGAN)
+Y2 = torch.tensor([0, 2])
 
 
 def _decoder():
@@ -258,6 +270,34 @@ BAD_INPUTS = [
     (losses.elbo_loss, {"logits": IMAGES, "x": IMAGES, "mu": torch.zeros(2, 1),
                         "logvar": torch.zeros(2, 1), "reconstruction": "l1"}, ValueError,
      "reconstruction must be one of"),
+    # losses of the other games and gradient penalties (issue 12)
+    (losses.wasserstein_critic_loss, {"d_real": torch.zeros(2, 2), "d_fake": torch.zeros(2)},
+     ValueError, "d_real must have shape (B,) or (B, 1)"),
+    (losses.wasserstein_generator_loss, {"d_fake": [0.0]}, TypeError,
+     "d_fake must be a torch.Tensor of scores"),
+    (losses.hinge_critic_loss, {"d_real": torch.zeros(2), "d_fake": torch.zeros(0)}, ValueError,
+     "d_fake must hold at least one score"),
+    (losses.hinge_generator_loss, {"d_fake": torch.zeros(2, dtype=torch.long)}, TypeError,
+     "d_fake must be a floating-point tensor"),
+    (losses.least_squares_critic_loss, {"d_real": np.zeros(2), "d_fake": torch.zeros(2)},
+     TypeError, "d_real must be a torch.Tensor"),
+    (losses.least_squares_generator_loss, {"d_fake": torch.zeros(2, 3)}, ValueError,
+     "d_fake must have shape (B,) or (B, 1)"),
+    (losses.get_adversarial_loss, {"name": "wgan-gp"}, ValueError, "loss must be one of"),
+    (losses.get_adversarial_loss, {"name": 3}, TypeError, "loss must be a str"),
+    (losses.gradient_penalty, {"critic": 3, "x_real": IMAGES, "x_fake": IMAGES}, TypeError,
+     "critic must be callable"),
+    (losses.gradient_penalty, {"critic": D_DC, "x_real": IMAGES, "x_fake": IMAGES[:1]},
+     ValueError, "x_fake must have the same shape as x_real"),
+    (losses.gradient_penalty, {"critic": D_DC, "x_real": IMAGES.long(), "x_fake": IMAGES},
+     TypeError, "x_real must be a floating-point tensor"),
+    (losses.gradient_penalty, {"critic": D_DC, "x_real": Z3, "x_fake": Z3}, ValueError,
+     "x_real must have shape (B, ...)"),
+    (losses.gradient_penalty, {"critic": D_DC, "x_real": IMAGES, "x_fake": IMAGES,
+                               "generator": 0}, TypeError, "generator must be a torch.Generator"),
+    (losses.r1_penalty, {"critic": "D", "x_real": IMAGES}, TypeError, "critic must be callable"),
+    (losses.r1_penalty, {"critic": D_DC, "x_real": torch.zeros(0, 1, 4, 4)}, ValueError,
+     "x_real must have shape (B, ...) with at least 2 dimensions and B >= 1"),
     # ----------------------------------------------------------------- neighbours
     (neighbours.nearest_neighbours, {"queries": np.zeros((2, 4)), "reference": IMAGES},
      TypeError, "queries must be a tensor"),
@@ -416,6 +456,37 @@ BAD_INPUTS = [
     (G_DC, {"z": torch.zeros(2, 5)}, ValueError, "z must have shape (B, 4)"),
     (DCGANDiscriminator, {"config": MLP}, TypeError, "config must be a DCGANConfig"),
     (D_DC, {"x": torch.zeros(2, 3, 16, 16)}, ValueError, "x must have shape (B, 1, 16, 16)"),
+    # discriminators for critics, conditional models (issue 12)
+    (DCGANConfig, {"d_norm": "group"}, ValueError, "d_norm must be one of"),
+    (dcgan_discriminator_trunk, {"config": CGAN}, TypeError, "config must be a DCGANConfig"),
+    (dcgan_discriminator_trunk, {"config": DC, "in_channels": 0}, ValueError,
+     "in_channels must be >= 1"),
+    (spectral_normalize, {"module": "D"}, TypeError, "module must be an nn.Module"),
+    (ConditionalGANConfig, {"num_classes": 0}, ValueError, "num_classes must be >= 1"),
+    (ConditionalGANConfig, {"embed_dim": 1.5}, TypeError, "embed_dim must be an int"),
+    (ConditionalGANConfig, {"discriminator": "auxiliary"}, ValueError,
+     "discriminator must be one of ('concat', 'projection')"),
+    (ConditionalGANConfig, {"d_norm": "instance"}, ValueError, "d_norm must be one of"),
+    (check_labels, {"labels": torch.zeros(2), "batch_size": 2, "num_classes": 3}, TypeError,
+     "labels must be an integer tensor"),
+    (check_labels, {"labels": Y2, "batch_size": 3, "num_classes": 3}, ValueError,
+     "labels must have shape (B,) = (3,)"),
+    (check_labels, {"labels": Y2, "batch_size": 2, "num_classes": 2}, ValueError,
+     "labels must be class indices in [0, 2)"),
+    (ConditionalGenerator, {"config": DC}, TypeError, "config must be a ConditionalGANConfig"),
+    (G_C, {"z": torch.zeros(2, 4), "labels": Y2.float()}, TypeError,
+     "labels must be an integer tensor"),
+    (G_C, {"z": torch.zeros(2, 5), "labels": Y2}, ValueError, "z must have shape (B, 4)"),
+    (ConditionalDiscriminator, {"config": {"num_classes": 3}}, TypeError,
+     "config must be a ConditionalGANConfig"),
+    (ConcatDiscriminator, {"config": DC}, TypeError, "config must be a ConditionalGANConfig"),
+    (D_CONCAT, {"x": torch.zeros(2, 1, 16, 16), "labels": torch.tensor([0, 3])}, ValueError,
+     "labels must be class indices in [0, 3)"),
+    (ProjectionDiscriminator, {"config": 3}, TypeError, "config must be a ConditionalGANConfig"),
+    (D_PROJ, {"x": torch.zeros(2, 1, 16, 16), "labels": [0, 1]}, TypeError,
+     "labels must be a torch.Tensor"),
+    (D_PROJ, {"x": torch.zeros(2, 1, 8, 8), "labels": Y2}, ValueError,
+     "x must have shape (B, 1, 16, 16)"),
     (MLPAutoencoderConfig, {"data_shape": (1, 28)}, ValueError, "data_shape must be a (C, H, W)"),
     (MLPAutoencoderConfig, {"hidden": 64}, TypeError, "hidden must be a tuple of ints"),
     (MLPAutoencoderConfig, {"latent_dim": 0}, ValueError, "latent_dim must be >= 1"),

@@ -27,11 +27,22 @@ from .autoencoder import (
     MLPAutoencoder,
     MLPAutoencoderConfig,
 )
+from .conditional import (
+    ConcatDiscriminator,
+    ConditionalDiscriminator,
+    ConditionalGANConfig,
+    ConditionalGenerator,
+    ProjectionDiscriminator,
+)
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGANConfig, MLPGenerator
 
 __all__ = [
     "MODEL_FAMILIES",
+    "ConcatDiscriminator",
+    "ConditionalDiscriminator",
+    "ConditionalGANConfig",
+    "ConditionalGenerator",
     "ConvAutoencoder",
     "ConvAutoencoderConfig",
     "ConvVAE",
@@ -44,6 +55,7 @@ __all__ = [
     "MLPGANConfig",
     "MLPGenerator",
     "ModelFamily",
+    "ProjectionDiscriminator",
     "build_gan",
     "build_model",
     "describe_model",
@@ -98,6 +110,12 @@ register_family("dcgan", DCGANConfig, generator=DCGANGenerator, discriminator=DC
 register_family("mlp_ae", MLPAutoencoderConfig, autoencoder=MLPAutoencoder)
 register_family("conv_ae", ConvAutoencoderConfig, autoencoder=ConvAutoencoder)
 register_family("conv_vae", ConvAutoencoderConfig, autoencoder=ConvVAE)
+register_family("conditional", ConditionalGANConfig, generator=ConditionalGenerator,
+                discriminator=ConditionalDiscriminator)
+# ConditionalDiscriminator(config) builds the kind config.discriminator names; the classes it
+# builds describe themselves as the family's discriminator (their config records the kind)
+_ROLE_OF.update(dict.fromkeys((ConcatDiscriminator, ProjectionDiscriminator),
+                              ("conditional", "discriminator")))
 
 
 def _family(name: str) -> ModelFamily:

@@ -10,6 +10,11 @@ Following the paper: no pooling and no hidden fully connected layers; BatchNorm 
 except the generator's output and the discriminator's input layer; ReLU + tanh in G, LeakyReLU
 (0.2) in D; weights drawn from N(0, 0.02^2) (standard deviation 0.02). The discriminator
 returns logits (no sigmoid).
+
+``DCGANConfig.d_norm`` swaps the discriminator's BatchNorm for a per-sample normalisation, as a
+WGAN-GP critic needs (its gradient penalty is computed per sample, and BatchNorm mixes the
+samples of a batch): ``"none"``, ``"layer"`` (``GroupNorm(1, C)``) or ``"spectral"`` (spectral
+normalisation of every weight, Miyato et al., 2018). The generator never changes.
 """
 
 from __future__ import annotations
@@ -19,12 +24,25 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
 
-from gan_lessons._validate import check_float, check_int
+from gan_lessons._validate import check_choice, check_float, check_int
 
 from ._inputs import check_config, model_input
 
-__all__ = ["DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "dcgan_start_size"]
+__all__ = [
+    "D_NORMS",
+    "DCGANConfig",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "dcgan_discriminator_trunk",
+    "dcgan_start_size",
+    "spectral_normalize",
+]
+
+D_NORMS = ("batch", "none", "layer", "spectral")
+"""Choices of ``d_norm``, the normalisation of the discriminator's hidden layers."""
 
 
 def dcgan_start_size(image_size: int) -> int:
@@ -51,6 +69,17 @@ class DCGANConfig:
 
     ``width`` is the channel count next to the image (``ngf``/``ndf`` of the PyTorch example);
     it doubles at every halving of the spatial size, up to ``max_width``.
+
+    ``d_norm`` normalises the discriminator's hidden layers (never its input layer):
+
+    * ``"batch"``: BatchNorm, as in Radford et al. (the default, and what older checkpoints hold);
+    * ``"none"``: no normalisation;
+    * ``"layer"``: layer normalisation of each sample over ``(C, H, W)``, with a scale and shift
+      per channel; implemented as ``nn.GroupNorm(1, C)``;
+    * ``"spectral"``: no BatchNorm; every weight of D divided by its largest singular value
+      (``W / sigma(W)``, Miyato et al., 2018, eq. 8), see :func:`spectral_normalize`.
+
+    Only ``"batch"`` mixes the samples of a batch; the others suit a WGAN-GP critic.
     """
 
     image_size: int = 64
@@ -59,6 +88,7 @@ class DCGANConfig:
     width: int = 64
     max_width: int = 512
     leaky_slope: float = 0.2
+    d_norm: str = "batch"
 
     def __post_init__(self) -> None:
         dcgan_start_size(self.image_size)
@@ -67,6 +97,7 @@ class DCGANConfig:
         check_int(self.width, "width", minimum=1)
         check_int(self.max_width, "max_width", minimum=self.width)
         check_float(self.leaky_slope, "leaky_slope", minimum=0.0, maximum=1.0)
+        check_choice(self.d_norm, "d_norm", D_NORMS)
 
     @property
     def data_shape(self) -> tuple[int, int, int]:
@@ -88,14 +119,14 @@ class DCGANConfig:
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
-    """N(0, 0.02^2) for (transposed) convolutions, N(1, 0.02^2) for BatchNorm scales, zero shifts
-    (0.02 is the standard deviation, as in Radford et al.)."""
+    """N(0, 0.02^2) for (transposed) convolutions, N(1, 0.02^2) for BatchNorm (and GroupNorm)
+    scales, zero shifts (0.02 is the standard deviation, as in Radford et al.)."""
     for layer in module.modules():
         if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
             nn.init.normal_(layer.weight, 0.0, 0.02)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
-        elif isinstance(layer, nn.BatchNorm2d):
+        elif isinstance(layer, nn.BatchNorm2d | nn.GroupNorm):
             nn.init.normal_(layer.weight, 1.0, 0.02)
             nn.init.zeros_(layer.bias)
 
@@ -134,27 +165,76 @@ class DCGANGenerator(nn.Module):
         return self.net(z[:, :, None, None])
 
 
+def spectral_normalize(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al., 2018) of every ``Conv2d``, ``Linear`` and
+    ``Embedding`` in ``module``, in place; returns ``module``.
+
+    Each weight ``W`` is replaced by ``W / sigma(W)`` (eq. 8), where ``sigma`` is the largest
+    singular value of ``W`` reshaped to a matrix ``(out, -1)`` (``W.flatten(1)`` for a
+    convolution), estimated by one power iteration per forward pass in train mode
+    (``torch.nn.utils.parametrizations.spectral_norm``). Call it after initialising the weights:
+    the raw weight becomes ``layer.parametrizations.weight.original``, and the state dict holds
+    it with the power iteration's vectors ``_u``, ``_v``. Such a module is saved through its
+    state dict: torch refuses to pickle or ``copy.deepcopy`` parametrized modules.
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    for layer in list(module.modules()):
+        if isinstance(layer, nn.Conv2d | nn.Linear | nn.Embedding) and not (
+                parametrize.is_parametrized(layer, "weight")):
+            spectral_norm(layer)
+    return module
+
+
+def dcgan_discriminator_trunk(config: DCGANConfig, in_channels: int | None = None
+                              ) -> nn.Sequential:
+    """The DCGAN discriminator without its last layer: ``(B, in_channels, S, S)`` -> features
+    ``(B, widths[-1], start, start)``.
+
+    ``in_channels`` defaults to ``config.channels`` (the conditional discriminators add label
+    channels). Stride-2 convolutions, each followed (except the first) by the ``config.d_norm``
+    normalisation (none for ``"spectral"``), and LeakyReLU. The layers keep PyTorch's default
+    initialisation: the model they go into calls ``init_dcgan_weights`` on itself once it is
+    built, then :func:`spectral_normalize` if ``config.d_norm == "spectral"``.
+    """
+    config = check_config(config, DCGANConfig)
+    if in_channels is None:
+        in_channels = config.channels
+    in_channels = check_int(in_channels, "in_channels", minimum=1)
+    widths = config.widths()
+    slope = config.leaky_slope
+    # no normalisation on the input layer (Radford et al.):
+    # it would normalise away the image
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, widths[0], 4, 2, 1, bias=False),
+        nn.LeakyReLU(slope, inplace=True)]
+    for c_in, c_out in itertools.pairwise(widths):
+        # each block halves H and W: floor((H + 2 - 4) / 2) + 1 = H / 2
+        layers.append(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False))
+        if config.d_norm == "batch":
+            layers.append(nn.BatchNorm2d(c_out))
+        elif config.d_norm == "layer":  # per sample over (C, H, W), scale and shift per channel
+            layers.append(nn.GroupNorm(1, c_out))
+        layers.append(nn.LeakyReLU(slope, inplace=True))
+    return nn.Sequential(*layers)
+
+
 class DCGANDiscriminator(nn.Module):
-    """images ``(B, channels, image_size, image_size)`` -> logits ``(B, 1)``."""
+    """images ``(B, channels, image_size, image_size)`` -> logits ``(B, 1)``.
+
+    ``config.d_norm`` picks the normalisation of the hidden layers (see :class:`DCGANConfig`).
+    """
 
     def __init__(self, config: DCGANConfig | None = None) -> None:
         super().__init__()
         self.config = config = check_config(config, DCGANConfig)
-        widths = config.widths()
-        slope = config.leaky_slope
-        # no BatchNorm on the input layer (Radford et al.):
-        # it would normalise away the image
-        layers: list[nn.Module] = [
-            nn.Conv2d(config.channels, widths[0], 4, 2, 1, bias=False),
-            nn.LeakyReLU(slope, inplace=True)]
-        for c_in, c_out in itertools.pairwise(widths):
-            # each block halves H and W: floor((H + 2 - 4) / 2) + 1 = H / 2
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(c_out), nn.LeakyReLU(slope, inplace=True)]
+        layers = list(dcgan_discriminator_trunk(config))
         # (B, widths[-1], start, start) -> (B, 1, 1, 1): one logit, no sigmoid
-        layers.append(nn.Conv2d(widths[-1], 1, config.start_size, 1, 0, bias=False))
+        layers.append(nn.Conv2d(config.widths()[-1], 1, config.start_size, 1, 0, bias=False))
         self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
+        if config.d_norm == "spectral":
+            spectral_normalize(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: ``(B, channels, image_size, image_size)`` -> logits ``(B, 1)``."""
