@@ -26,8 +26,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["AE_MODELS", "MODELS", "build_parser", "main", "sample_command", "train_ae_command",
-           "train_command"]
+__all__ = ["AE_MODELS", "MODELS", "build_parser", "command_config", "main", "recorded_command",
+           "sample_command", "train_ae_command", "train_command"]
 
 _MAX_LR = 1e6  # gan_lessons.train.MAX_LR, repeated here so that --help needs no torch
 
@@ -193,6 +193,96 @@ def _check_out(out, resume: bool, overwrite: bool) -> None:
                          "--overwrite to replace it, or choose another --out")
 
 
+def recorded_command(subcommand: str, options: Sequence[tuple[str, object]]) -> str:
+    """``python -m gan_lessons SUBCOMMAND --option value ...`` with every option spelled out,
+    so that a checkpoint's command reproduces it even after a default changes. ``None`` values
+    are left out; ``True``/``False`` become ``--flag``/``--no-flag``."""
+    words = ["python", "-m", "gan_lessons", subcommand]
+    for flag, value in options:
+        if isinstance(value, bool):
+            words.append(flag if value else "--no-" + flag.removeprefix("--"))
+        elif value is not None:
+            words += [flag, repr(value) if isinstance(value, float) else str(value)]
+    return shlex.join(words)
+
+
+def _resolved_model_options(model, dataset, data: str, limit: int | None,
+                            has_width: bool) -> list[tuple[str, object]]:
+    """``--latent-dim``, ``--width`` and ``--limit`` as this run resolved them."""
+    from .data import TOY_DATASETS
+    from .models import describe_model
+
+    config = (describe_model(model) or {}).get("config", {})
+    toy = data.lower() in TOY_DATASETS
+    return [("--latent-dim", model.latent_dim),
+            ("--width", config.get("width") if has_width else None),
+            ("--limit", len(dataset) if toy else limit)]
+
+
+def _run_options(*, seed, data_root, image_size, device, checkpoint_every, resume, overwrite,
+                 amp, workers, progress, channels_last) -> list[tuple[str, object]]:
+    """The options of :func:`_add_run_options` as ``(flag, value)`` pairs (flags without a
+    ``--no-`` form only when set). ``--channels-last`` is left out when not given: its default
+    (on for convolutional models) is a memory layout, stored as ``None`` in the config."""
+    return [("--seed", seed), ("--data-root", data_root), ("--image-size", image_size),
+            ("--device", device), ("--checkpoint-every", checkpoint_every),
+            ("--resume", True if resume else None), ("--overwrite", True if overwrite else None),
+            ("--amp", amp), ("--channels-last", channels_last), ("--workers", workers),
+            ("--quiet", None if progress else True)]
+
+
+def _gan_config(*, steps, batch_size, lr, d_steps, generator_loss, seed, checkpoint_every, amp,
+                workers, channels_last, reuse_fakes, fused_adam):
+    """The :class:`~gan_lessons.train.GANTrainConfig` of ``train``'s options."""
+    from .train import GANTrainConfig
+
+    return GANTrainConfig(num_steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr,
+                          d_steps=d_steps, generator_loss=generator_loss, seed=seed,
+                          checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
+                          channels_last=channels_last, reuse_fakes=reuse_fakes,
+                          fused_adam=fused_adam)
+
+
+def _ae_config(*, steps, batch_size, lr, beta, reconstruction, seed, checkpoint_every, amp,
+               workers, channels_last):
+    """The :class:`~gan_lessons.train_autoencoder.AETrainConfig` of ``train-ae``'s options."""
+    from .train_autoencoder import AETrainConfig
+
+    return AETrainConfig(num_steps=steps, batch_size=batch_size, lr=lr, beta=beta,
+                         reconstruction=reconstruction, seed=seed,
+                         checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
+                         channels_last=channels_last)
+
+
+def command_config(command: str):
+    """The training config that a recorded command line (a checkpoint's ``meta["command"]``,
+    ``python -m gan_lessons train ...`` or ``train-ae ...``) trains with: a
+    :class:`~gan_lessons.train.GANTrainConfig` or an
+    :class:`~gan_lessons.train_autoencoder.AETrainConfig`, built as the command would build it.
+
+    >>> command_config("python -m gan_lessons train --data ring --steps 5").num_steps
+    5
+    """
+    if not isinstance(command, str):
+        raise TypeError(f"command must be a str, got {type(command).__name__}")
+    words = shlex.split(command)
+    if words[:3] != ["python", "-m", "gan_lessons"] or words[3:4] not in (["train"],
+                                                                          ["train-ae"]):
+        raise ValueError("command must start with 'python -m gan_lessons train' or "
+                         f"'python -m gan_lessons train-ae', got {command!r}")
+    try:
+        args = build_parser().parse_args(words[3:])
+    except SystemExit:
+        raise ValueError(f"command does not parse: {command!r}") from None
+    common = {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+              "seed": args.seed, "checkpoint_every": args.checkpoint_every, "amp": args.amp,
+              "workers": args.workers, "channels_last": args.channels_last}
+    if args.command == "train":
+        return _gan_config(**common, d_steps=args.d_steps, generator_loss=args.generator_loss,
+                           reuse_fakes=args.reuse_fakes, fused_adam=args.fused_adam)
+    return _ae_config(**common, beta=args.beta, reconstruction=args.reconstruction)
+
+
 def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, steps: int = 3000,
                   batch_size: int = 64, lr: float = 2e-4, d_steps: int = 1,
                   generator_loss: str = "non_saturating", seed: int = 0,
@@ -201,32 +291,45 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                   device: str | None = None, checkpoint_every: int = 0, resume: bool = False,
                   amp: bool = False, workers: int = 0, progress: bool = True,
                   command: str | None = None, width: int | None = None,
-                  channels_last: bool | None = None, reuse_fakes: bool = False,
-                  overwrite: bool = False):
+                  channels_last: bool | None = None, reuse_fakes: bool | None = None,
+                  fused_adam: bool = True, overwrite: bool = False):
     """Train ``model`` on ``data`` and save the checkpoint at ``out``; returns the TrainResult.
 
     ``data`` is a toy set (``ring``, ``grid``, ``moons``, ``spiral``), ``mnist``, ``cifar10`` or a
     folder of images; ``limit`` keeps that many samples (toy sets: draws that many points, default
     10000). The models are built from the data's sample shape after seeding with ``seed``.
     ``out`` is checked first: writable, and not an existing file unless ``resume`` or
-    ``overwrite``.
+    ``overwrite``. The checkpoint records ``command``, by default the full command line of this
+    run with every option spelled out (see :func:`recorded_command`).
     """
     from .batches import sample_shape
     from .device import seed_everything
-    from .train import GANTrainConfig, train_gan
+    from .train import train_gan
 
     if model not in MODELS:
         raise ValueError(f"model must be one of {tuple(MODELS)}, got {model!r}")
-    config = GANTrainConfig(num_steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr,
-                            d_steps=d_steps, generator_loss=generator_loss, seed=seed,
-                            checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
-                            channels_last=channels_last, reuse_fakes=reuse_fakes)
+    config = _gan_config(steps=steps, batch_size=batch_size, lr=lr, d_steps=d_steps,
+                         generator_loss=generator_loss, seed=seed,
+                         checkpoint_every=checkpoint_every, amp=amp, workers=workers,
+                         channels_last=channels_last, reuse_fakes=reuse_fakes,
+                         fused_adam=fused_adam)
     _check_out(out, resume, overwrite)
     dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
                          seed=seed, batch_size=batch_size)
     _check_model_memory(MODELS[model], sample_shape(dataset), latent_dim, width)
     seed_everything(seed)
     generator, discriminator = MODELS[model](sample_shape(dataset), latent_dim, width)
+    if command is None:
+        command = recorded_command("train", [
+            ("--model", model), ("--data", data), ("--out", os.fspath(out)), ("--steps", steps),
+            ("--batch-size", batch_size), ("--lr", lr), ("--d-steps", d_steps),
+            ("--generator-loss", generator_loss),
+            *_resolved_model_options(generator, dataset, data, limit, model == "dcgan"),
+            ("--reuse-fakes", config.reuse_fakes), ("--fused-adam", fused_adam),
+            *_run_options(seed=seed, data_root=data_root, image_size=image_size, device=device,
+                          checkpoint_every=checkpoint_every, resume=resume,
+                          overwrite=overwrite, amp=amp, workers=workers, progress=progress,
+                          channels_last=channels_last)])
     return train_gan(generator, discriminator, dataset, config, device=device,
                      checkpoint_path=out, resume=resume, progress=progress, command=command,
                      overwrite=overwrite)
@@ -251,14 +354,14 @@ def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLi
     from .batches import sample_shape
     from .data import TOY_DATASETS
     from .device import seed_everything
-    from .train_autoencoder import AETrainConfig, train_autoencoder
+    from .train_autoencoder import train_autoencoder
 
     if model not in AE_MODELS:
         raise ValueError(f"model must be one of {tuple(AE_MODELS)}, got {model!r}")
-    config = AETrainConfig(num_steps=steps, batch_size=batch_size, lr=lr, beta=beta,
-                           reconstruction=reconstruction, seed=seed,
-                           checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
-                           channels_last=channels_last)
+    config = _ae_config(steps=steps, batch_size=batch_size, lr=lr, beta=beta,
+                        reconstruction=reconstruction, seed=seed,
+                        checkpoint_every=checkpoint_every, amp=amp, workers=workers,
+                        channels_last=channels_last)
     if data.lower() in TOY_DATASETS:
         raise ValueError(f"--data must be an image data set for train-ae (mnist, cifar10 or a "
                          f"folder of images), got the 2-D toy set {data!r}")
@@ -268,6 +371,16 @@ def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLi
     _check_model_memory(AE_MODELS[model], sample_shape(dataset), latent_dim, width)
     seed_everything(seed)
     autoencoder = AE_MODELS[model](sample_shape(dataset), latent_dim, width)
+    if command is None:
+        command = recorded_command("train-ae", [
+            ("--model", model), ("--data", data), ("--out", os.fspath(out)), ("--steps", steps),
+            ("--batch-size", batch_size), ("--lr", lr), ("--beta", beta),
+            ("--reconstruction", reconstruction),
+            *_resolved_model_options(autoencoder, dataset, data, limit, model != "mlp_ae"),
+            *_run_options(seed=seed, data_root=data_root, image_size=image_size, device=device,
+                          checkpoint_every=checkpoint_every, resume=resume,
+                          overwrite=overwrite, amp=amp, workers=workers, progress=progress,
+                          channels_last=channels_last)])
     return train_autoencoder(autoencoder, dataset, config, device=device, checkpoint_path=out,
                              resume=resume, progress=progress, command=command,
                              overwrite=overwrite)
@@ -405,8 +518,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing checkpoint at --out with a new run (without "
                              "it, or --resume, an existing --out is refused)")
-    parser.add_argument("--amp", action="store_true",
-                        help="mixed precision: CUDA, or bfloat16 on a CPU that has it natively")
+    parser.add_argument("--amp", action=argparse.BooleanOptionalAction, default=False,
+                        help="mixed precision: CUDA, or bfloat16 on a CPU that has it natively "
+                             "(default off)")
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                         help="channels-last memory format (default: on for convolutional models)")
     parser.add_argument("--workers", type=_nonnegative_int, default=0, metavar="N",
@@ -453,9 +567,11 @@ def build_parser() -> argparse.ArgumentParser:
                        default="non_saturating", help="default non_saturating")
     train.add_argument("--latent-dim", type=_positive_int, metavar="N",
                        help="length of z (default 100 for images, 2 for toy sets)")
-    train.add_argument("--reuse-fakes", action="store_true",
+    train.add_argument("--reuse-fakes", action=argparse.BooleanOptionalAction, default=None,
                        help="the generator update reuses the discriminator update's fakes: "
-                            "one generator forward less per step (needs --d-steps 1)")
+                            "one generator forward less per step (default: on with --d-steps 1)")
+    train.add_argument("--fused-adam", action=argparse.BooleanOptionalAction, default=True,
+                       help="torch's fused Adam kernel where the device has one (default on)")
     train.add_argument("--width", type=_positive_int, metavar="N",
                        help="dcgan: channels next to the image, doubling inwards (default 64)")
     _add_run_options(train)
@@ -569,7 +685,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 device=args.device, checkpoint_every=args.checkpoint_every, resume=args.resume,
                 amp=args.amp, workers=args.workers, progress=not args.quiet,
                 width=args.width, channels_last=args.channels_last, reuse_fakes=args.reuse_fakes,
-                overwrite=args.overwrite, command="python -m gan_lessons " + shlex.join(argv))
+                fused_adam=args.fused_adam, overwrite=args.overwrite)
             print(_saved_message(out, result))
         elif args.command == "train-ae":
             out = args.out or os.path.join("runs", f"{args.model}_{Path(args.data).name}.pt")
@@ -581,8 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 image_size=args.image_size, device=args.device,
                 checkpoint_every=args.checkpoint_every, resume=args.resume, amp=args.amp,
                 workers=args.workers, progress=not args.quiet,
-                channels_last=args.channels_last, overwrite=args.overwrite,
-                command="python -m gan_lessons " + shlex.join(argv))
+                channels_last=args.channels_last, overwrite=args.overwrite)
             print(_saved_message(out, result))
         elif args.command == "evaluate":
             from .metrics import evaluate_checkpoint

@@ -65,6 +65,7 @@ __all__ = [
     "TrainState",
     "TrainingDivergedError",
     "fit",
+    "make_adam",
     "train_gan",
 ]
 
@@ -89,7 +90,7 @@ class TrainConfig:
         seed: seeds torch's global generators at the start of training and the order in which
             the data is visited.
         snapshot_every: take a snapshot at step 0, every ``snapshot_every`` steps and at the end;
-            ``None`` (default): about ten snapshots, ``max(1, num_steps // 10)``; ``0``: none.
+            ``None`` (default): at most eleven, ``ceil(num_steps / 10)`` apart; ``0``: none.
         num_snapshot_samples: how many samples a snapshot holds.
         checkpoint_every: with a checkpoint path, also save every this many steps; ``0``: only
             at the end.
@@ -150,7 +151,7 @@ class TrainConfig:
     def snapshot_interval(self) -> int:
         """``snapshot_every`` with ``None`` resolved (0 means no snapshots)."""
         if self.snapshot_every is None:
-            return max(1, self.num_steps // 10)
+            return max(1, math.ceil(self.num_steps / 10))
         return self.snapshot_every
 
 
@@ -166,8 +167,12 @@ class GANTrainConfig(TrainConfig):
         generator_loss: ``"non_saturating"`` (default) or ``"minimax"``, see
             :mod:`gan_lessons.losses`.
         reuse_fakes: the generator update scores the discriminator update's fakes instead of
-            fresh ones: one generator forward pass less per step (needs ``d_steps == 1``;
-            see :class:`GANStep`).
+            fresh ones: one generator forward pass less per step (see :class:`GANStep`).
+            ``None`` (default): on when ``d_steps == 1`` (it needs one batch of fakes per
+            generator update), so the stored config says ``True`` or ``False``.
+        fused_adam: use torch's fused Adam kernel where torch supports it on the device (CPU,
+            CUDA, MPS), else the default one; the same update rule, computed in one kernel
+            (about 5 % of a DCGAN step on a 2-core CPU, ``benchmarks/dcgan_step.py``).
 
     >>> GANTrainConfig(num_steps=3000, generator_loss="minimax").lr_d
     0.0002
@@ -178,7 +183,8 @@ class GANTrainConfig(TrainConfig):
     betas: tuple[float, float] = (0.5, 0.999)
     d_steps: int = 1
     generator_loss: str = "non_saturating"
-    reuse_fakes: bool = False
+    reuse_fakes: bool | None = None
+    fused_adam: bool = True
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -192,9 +198,13 @@ class GANTrainConfig(TrainConfig):
         object.__setattr__(self, "betas", betas)
         check_int(self.d_steps, "d_steps", minimum=1)
         check_choice(self.generator_loss, "generator_loss", GENERATOR_LOSSES)
+        if self.reuse_fakes is None:
+            object.__setattr__(self, "reuse_fakes", self.d_steps == 1)
         check_bool(self.reuse_fakes, "reuse_fakes")
         if self.reuse_fakes and self.d_steps != 1:
-            raise ValueError(f"reuse_fakes needs d_steps == 1, got d_steps={self.d_steps}")
+            raise ValueError(f"reuse_fakes needs d_steps == 1, got d_steps={self.d_steps}; pass "
+                             "reuse_fakes=False (or None, which chooses it from d_steps)")
+        check_bool(self.fused_adam, "fused_adam")
 
 
 # --------------------------------------------------------------------------- results
@@ -640,6 +650,21 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
 # --------------------------------------------------------------------------- GANs
 
 
+def make_adam(params, lr: float, betas: tuple[float, float],
+              fused: bool = True) -> torch.optim.Adam:
+    """``torch.optim.Adam(params, lr, betas)``, with torch's fused kernel when ``fused`` and
+    torch supports it for these parameters' device and dtype (else the default kernel: the
+    same update rule)."""
+    check_float(lr, "lr", 0.0, MAX_LR, exclusive_minimum=True)
+    params = list(params)
+    if check_bool(fused, "fused"):
+        try:
+            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+        except RuntimeError:  # e.g. a device without a fused kernel
+            pass
+    return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
 @contextlib.contextmanager
 def _frozen(module: nn.Module) -> Iterator[None]:
     """Turn off gradients of ``module``'s parameters (restored afterwards): the generator's
@@ -657,13 +682,15 @@ def _frozen(module: nn.Module) -> Iterator[None]:
 class GANStep:
     """One GAN training step: ``d_steps`` discriminator updates, then one generator update.
 
-    Each discriminator update draws a fresh real batch and fresh noise; the generator update
-    draws fresh noise again, unless ``reuse_fakes``: then (with ``d_steps == 1``) the generator
-    update scores the very fakes the discriminator just saw, as the pytorch/examples DCGAN loop
-    does, which saves one generator forward pass per step (about 10-20 % of a DCGAN step on a
-    CPU; ``benchmarks/dcgan_step.py``). Both are unbiased estimates of the generator's gradient;
-    the fresh-noise default is Goodfellow et al.'s Algorithm 1 and what the bundled checkpoints
-    were trained with. The generator needs a ``latent_dim`` attribute and takes ``z`` of shape
+    Each discriminator update draws a fresh real batch and fresh noise. With ``reuse_fakes``
+    (the default when ``d_steps == 1``) the generator update then scores the very fakes the
+    discriminator just saw, through the updated discriminator, as the pytorch/examples DCGAN
+    loop does: one generator forward pass less per step (about 10-20 % of a DCGAN step on a
+    CPU; ``benchmarks/dcgan_step.py``). The generator has not changed in between, so these are
+    exactly ``G(z)`` for a fresh ``z``; the only difference from drawing new noise
+    (Goodfellow et al.'s Algorithm 1, ``reuse_fakes=False``, what the bundled checkpoints
+    before issue 17 were trained with) is that the discriminator took one optimizer step on
+    these same fakes. The generator needs a ``latent_dim`` attribute and takes ``z`` of shape
     ``(B, latent_dim)``; the discriminator returns logits ``(B, 1)``.
 
     Args:
@@ -673,7 +700,7 @@ class GANStep:
         d_steps: discriminator updates per call.
         precision: a :class:`MixedPrecision` (default: none).
         reuse_fakes: score the discriminator step's fakes in the generator step (needs
-            ``d_steps == 1``).
+            ``d_steps == 1``); ``None`` (default): ``d_steps == 1``.
 
     Calling it returns ``{"loss_d", "loss_g", "d_real", "d_fake"}`` as 0-dim tensors on the
     device: the discriminator's loss and ``mean sigmoid(D(x_real))``, ``mean sigmoid(D(x_fake))``
@@ -683,7 +710,8 @@ class GANStep:
     def __init__(self, generator: nn.Module, discriminator: nn.Module,
                  opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, *,
                  generator_loss: str = "non_saturating", d_steps: int = 1,
-                 precision: MixedPrecision | None = None, reuse_fakes: bool = False) -> None:
+                 precision: MixedPrecision | None = None,
+                 reuse_fakes: bool | None = None) -> None:
         if not isinstance(getattr(generator, "latent_dim", None), int):
             raise TypeError("generator must have an int attribute latent_dim (the length of z)")
         self.generator, self.discriminator = generator, discriminator
@@ -691,7 +719,8 @@ class GANStep:
         self.generator_loss = get_generator_loss(generator_loss)
         self.d_steps = check_int(d_steps, "d_steps", minimum=1)
         self.precision = precision or MixedPrecision("cpu")
-        self.reuse_fakes = check_bool(reuse_fakes, "reuse_fakes")
+        self.reuse_fakes = check_bool(self.d_steps == 1 if reuse_fakes is None else reuse_fakes,
+                                      "reuse_fakes")
         if self.reuse_fakes and self.d_steps != 1:
             raise ValueError(f"reuse_fakes needs d_steps == 1 (one batch of fakes per generator "
                              f"update), got d_steps={self.d_steps}")
@@ -786,8 +815,8 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
     device = get_device(device) if device is None else torch.device(device)
     generator.to(device)
     discriminator.to(device)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=config.betas)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=config.betas)
+    opt_g = make_adam(generator.parameters(), config.lr_g, config.betas, config.fused_adam)
+    opt_d = make_adam(discriminator.parameters(), config.lr_d, config.betas, config.fused_adam)
     step_fn = GANStep(generator, discriminator, opt_g, opt_d,
                       generator_loss=config.generator_loss, d_steps=config.d_steps,
                       precision=MixedPrecision(device, config.amp),

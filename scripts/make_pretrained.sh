@@ -54,6 +54,12 @@ run_and_register() {
     --description "$description" --train-seconds $((SECONDS - start))
 }
 
+# The GANs below were trained before issue 17 made --reuse-fakes (with --d-steps 1) and
+# --fused-adam the defaults; they keep the old settings so that they reproduce. (mlp_mnist is
+# older still: channels-last was off by default then.) The CLI records every option of a run in
+# its checkpoint, e.g. `pretrained_info("dcgan_mnist")["command"]`.
+LEGACY_GAN="--no-reuse-fakes --no-fused-adam"
+
 # train NAME DESCRIPTION ARGS...: a GAN, with python -m gan_lessons train
 train() { run_and_register "$1" "$2" gan_lessons train "${@:3}" --device cpu; }
 
@@ -74,7 +80,7 @@ if [ "$WHAT" = all ] || [ "$WHAT" = mnist ]; then
   train mlp_mnist \
     "The source article's MLP GAN (G 100-256-512-1024-784 tanh, D 784-1024-512-256-1 with dropout 0.3) on MNIST, non-saturating loss, Adam 2e-4, betas (0.5, 0.999), batch 64; float16 weights." \
     --model mlp --data mnist --steps 10000 --batch-size 64 --lr 2e-4 --seed 0 \
-    --checkpoint-every 1000
+    --checkpoint-every 1000 $LEGACY_GAN --no-channels-last
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = ring ]; then
@@ -89,7 +95,7 @@ if [ "$WHAT" = all ] || [ "$WHAT" = ring ]; then
         train "ring_z${z}_${short}_s${seed}" \
           "Toy MLP GAN on the ring of 8 Gaussians: latent size $z, $loss generator loss, seed $seed." \
           --model mlp --data ring --latent-dim "$z" --steps 3000 --batch-size 256 --lr 5e-4 \
-          --generator-loss "$loss" --seed "$seed" --quiet
+          --generator-loss "$loss" --seed "$seed" --limit 10000 --quiet $LEGACY_GAN
       done
     done
   done
@@ -126,11 +132,11 @@ if [ "$WHAT" = all ] || [ "$WHAT" = dcgan ]; then
   train dcgan_mnist \
     "DCGAN (Radford et al. 2016) on MNIST 28x28: DCGANConfig(image_size=28, channels=1, width=32), batch 128, 7000 steps (about 15 epochs), Adam 2e-4, betas (0.5, 0.999), non-saturating loss; trained 4000 steps, then resumed to 7000 with the recorded command; float16 weights." \
     --model dcgan --data mnist --width 32 --batch-size 128 --lr 2e-4 --steps 7000 --seed 0 \
-    --checkpoint-every 500 --resume
+    --checkpoint-every 500 --resume $LEGACY_GAN
   train dcgan_cifar10 \
     "DCGAN (Radford et al. 2016) on CIFAR-10 32x32 (all 50,000 training images): DCGANConfig(image_size=32, channels=3, width=32), batch 64, 14000 steps (about 18 epochs), Adam 2e-4, betas (0.5, 0.999), non-saturating loss; trained in three sittings (6000, 9000, 14000 steps), resumed with the recorded command; float16 weights." \
     --model dcgan --data cifar10 --limit 50000 --width 32 --batch-size 64 --lr 2e-4 \
-    --steps 14000 --seed 0 --checkpoint-every 500 --resume
+    --steps 14000 --seed 0 --checkpoint-every 500 --resume $LEGACY_GAN
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = features ]; then

@@ -39,9 +39,12 @@ def test_train_toy_then_sample(tmp_path, capsys):
     assert main(argv) == 0
     assert f"saved {out}" in capsys.readouterr().out
     ckpt = load_checkpoint(out)
-    assert ckpt["meta"]["command"] == ("python -m gan_lessons train --data ring --steps 4 "
-                                       f"--batch-size 16 --limit 64 --seed 1 --device cpu "
-                                       f"--quiet --out {out}")
+    # every option spelled out, defaults resolved (issue 17), in a fixed order
+    assert ckpt["meta"]["command"] == (
+        f"python -m gan_lessons train --model mlp --data ring --out {out} --steps 4 "
+        "--batch-size 16 --lr 0.0002 --d-steps 1 --generator-loss non_saturating "
+        "--latent-dim 2 --limit 64 --reuse-fakes --fused-adam --seed 1 --device cpu "
+        "--checkpoint-every 0 --no-amp --workers 0 --quiet")
     assert ckpt["step"] == 4
     assert ckpt["train_config"]["seed"] == 1
     assert ckpt["models"]["generator"]["config"]["data_shape"] == (2,)

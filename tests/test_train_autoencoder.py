@@ -280,7 +280,11 @@ def test_train_ae_on_an_image_folder_then_load(tmp_path, capsys):
     assert f"saved {out} (step 3, loss" in printed
     assert "kl" in printed
     ckpt = load_checkpoint(out)
-    assert ckpt["meta"]["command"] == "python -m gan_lessons " + " ".join(argv)
+    assert ckpt["meta"]["command"] == (
+        f"python -m gan_lessons train-ae --model conv_vae --data {folder} --out {out} "
+        "--steps 3 --batch-size 4 --lr 0.001 --beta 0.5 --reconstruction bce --latent-dim 3 "
+        "--width 4 --seed 0 --image-size 8 --device cpu --checkpoint-every 0 --no-amp "
+        "--workers 0 --quiet")
     assert ckpt["train_config"]["beta"] == 0.5
     assert ckpt["models"]["autoencoder"]["config"] == {"image_size": 8, "channels": 3,
                                                        "width": 4, "latent_dim": 3}
