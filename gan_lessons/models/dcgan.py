@@ -213,7 +213,8 @@ def dcgan_discriminator_trunk(config: DCGANConfig, in_channels: int | None = Non
         layers.append(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False))
         if config.d_norm == "batch":
             layers.append(nn.BatchNorm2d(c_out))
-        elif config.d_norm == "layer":  # per sample over (C, H, W), scale and shift per channel
+        elif config.d_norm == "layer":
+            # per sample over (C, H, W), a scale and shift per channel
             layers.append(nn.GroupNorm(1, c_out))
         layers.append(nn.LeakyReLU(slope, inplace=True))
     return nn.Sequential(*layers)
@@ -230,7 +231,8 @@ class DCGANDiscriminator(nn.Module):
         self.config = config = check_config(config, DCGANConfig)
         layers = list(dcgan_discriminator_trunk(config))
         # (B, widths[-1], start, start) -> (B, 1, 1, 1): one logit, no sigmoid
-        layers.append(nn.Conv2d(config.widths()[-1], 1, config.start_size, 1, 0, bias=False))
+        layers.append(nn.Conv2d(config.widths()[-1], 1, config.start_size, 1, 0,
+                                bias=False))
         self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
         if config.d_norm == "spectral":
