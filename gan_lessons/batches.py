@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from ._validate import check_int
+from ._validate import check_bool, check_int
 from .device import get_device
 
-__all__ = ["BatchStream", "DataError", "check_sample_shape", "sample_shape"]
+__all__ = ["BatchStream", "DataError", "check_sample_shape", "num_classes", "sample_shape"]
 
 #: Values this far outside a ``value_range`` still pass (rounding of resized images).
 RANGE_TOLERANCE = 1e-2
@@ -94,6 +95,46 @@ def _in_memory(data) -> torch.Tensor | None:
     return None
 
 
+_NO_LABELS = ("labels=True needs data with labels, e.g. a TensorImageDataset or (image, label) "
+              "pairs; got {}")
+
+
+def _in_memory_labels(data) -> torch.Tensor | None:
+    """The labels ``(N,)`` of an in-memory data set (``TensorDataset(x, y)``'s ``y``,
+    ``TensorImageDataset.labels``), or None when it has none (a plain tensor)."""
+    if isinstance(data, TensorDataset):
+        return data.tensors[1] if len(data.tensors) > 1 else None
+    labels = getattr(data, "labels", None)
+    return labels if isinstance(data, Dataset) and isinstance(labels, torch.Tensor) else None
+
+
+def _check_label_tensor(labels: torch.Tensor, n: int | None) -> torch.Tensor:
+    """``labels`` if it is an integer tensor of shape ``(n,)`` (``n=None``: one item's label,
+    shape ``()``); TypeError/ValueError naming ``labels`` otherwise."""
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(f"labels must be integer class indices (e.g. torch.int64), got dtype "
+                        f"{labels.dtype}; convert class numbers with .long()")
+    if n is None and labels.ndim != 0:  # one item's label
+        raise ValueError(f"labels must be one class index per sample (an int or a 0-d tensor), "
+                         f"got a tensor of shape {tuple(labels.shape)}")
+    if n is not None and labels.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},), one class index per sample, got "
+                         f"{tuple(labels.shape)}")
+    return labels
+
+
+def _check_item_label(item) -> None:
+    """Check that a dataset item is an ``(tensor, label)`` pair with an integer label."""
+    if not isinstance(item, list | tuple) or len(item) < 2:
+        raise ValueError(_NO_LABELS.format(f"a Dataset of {type(item).__name__} items"))
+    label = item[1]
+    if isinstance(label, torch.Tensor):
+        _check_label_tensor(label, None)
+    elif isinstance(label, bool) or not isinstance(label, numbers.Integral):
+        raise TypeError(f"labels must be integer class indices, got a label of type "
+                        f"{type(label).__name__} ({label!r})")
+
+
 class BatchStream:
     """Endless random mini-batches of ``data`` on ``device``, shaped ``(batch_size, *sample)``.
 
@@ -119,13 +160,19 @@ class BatchStream:
             NaN/Inf are refused always: in-memory data is checked whole when the stream is made,
             a general ``Dataset`` batch by batch (and its first batch by
             :meth:`check_first_batch`), each with a :class:`DataError` naming the data.
+        labels: yield ``(x, y)`` pairs: ``x`` as without labels (the same batches in the same
+            order) and ``y`` int64 class indices ``(batch_size,)`` on ``device``, taken from
+            ``TensorImageDataset.labels``, ``TensorDataset(x, y)``'s ``y`` or the labels of
+            ``(tensor, label)`` items (for conditional GANs).
     """
 
     def __init__(self, data, batch_size: int, *, device: str | torch.device | None = None,
                  seed: int = 0, start: int = 0, num_workers: int = 0,
                  dtype: torch.dtype = torch.float32, channels_last: bool = False,
-                 value_range: tuple[float, float] | None = None) -> None:
+                 value_range: tuple[float, float] | None = None, labels: bool = False) -> None:
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
+        self.labels = check_bool(labels, "labels")
+        self._labels: torch.Tensor | None = None  # in-memory labels (N,), int64 on device
         self.seed = check_int(seed, "seed", minimum=0)
         self.consumed = check_int(start, "start", minimum=0)
         self.device = get_device(device) if device is None else torch.device(device)
@@ -142,13 +189,23 @@ class BatchStream:
             check_values(tensor, value_range)
             self.num_samples = len(tensor)
             self.sample_shape = tuple(tensor.shape[1:])
+            if self.labels:
+                y = _in_memory_labels(data)
+                if y is None:
+                    kind = ("a plain tensor" if isinstance(data, torch.Tensor)
+                            else f"a {type(data).__name__} without labels")
+                    raise ValueError(_NO_LABELS.format(kind))
+                self._labels = _check_label_tensor(y, len(tensor)).to(self.device, torch.long)
             self._tensor = tensor.to(self.device, dtype)
             self._dataset = None
         elif isinstance(data, Dataset):
             self.num_samples = len(data)  # type: ignore[arg-type]
             self._tensor = None
             self._dataset = data
-            self.sample_shape = tuple(_first_tensor(data[0]).shape) if self.num_samples else ()
+            first = data[0] if self.num_samples else None
+            self.sample_shape = tuple(_first_tensor(first).shape) if self.num_samples else ()
+            if self.labels and self.num_samples:
+                _check_item_label(first)
             self._dtype, self._num_workers = dtype, check_int(num_workers, "num_workers", 0)
         else:
             raise TypeError("data must be a tensor (N, ...), a TensorImageDataset or a torch "
@@ -156,7 +213,7 @@ class BatchStream:
         if self.num_samples < self.batch_size:
             raise ValueError(f"batch_size must be at most the number of samples "
                              f"({self.num_samples}), got {self.batch_size}")
-        self._iter: Iterator[torch.Tensor] | None = None
+        self._iter: Iterator | None = None
 
     def _tensor_batches(self) -> Iterator[torch.Tensor]:
         per_epoch = self.num_samples // self.batch_size
@@ -165,6 +222,16 @@ class BatchStream:
             perm = _epoch_permutation(self.num_samples, self.seed, epoch).to(self.device)
             for b in range(pos, per_epoch):
                 yield self._tensor[perm[b * self.batch_size:(b + 1) * self.batch_size]]
+            epoch, pos = epoch + 1, 0
+
+    def _labelled_tensor_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        per_epoch = self.num_samples // self.batch_size
+        epoch, pos = divmod(self.consumed, per_epoch)
+        while True:  # the same permutation as _tensor_batches, gathered from both tensors
+            perm = _epoch_permutation(self.num_samples, self.seed, epoch).to(self.device)
+            for b in range(pos, per_epoch):
+                idx = perm[b * self.batch_size:(b + 1) * self.batch_size]
+                yield self._tensor[idx], self._labels[idx]
             epoch, pos = epoch + 1, 0
 
     def _loader_batches(self) -> Iterator[torch.Tensor]:
@@ -176,9 +243,19 @@ class BatchStream:
             generator=torch.Generator().manual_seed(self.seed),
             persistent_workers=self._num_workers > 0)
         for i, batch in enumerate(loader, self.consumed):
+            y = self._batch_labels(batch, i) if self.labels else None
             batch = _first_tensor(batch)
             check_values(batch, self.value_range, f"data (batch {i})")  # on the CPU: no sync
-            yield batch.to(self.device, self._dtype, non_blocking=True)
+            x = batch.to(self.device, self._dtype, non_blocking=True)
+            yield x if y is None else (x, y.to(self.device, torch.long, non_blocking=True))
+
+    def _batch_labels(self, batch, i: int) -> torch.Tensor:
+        """The labels ``(B,)`` of a collated ``[x, y, ...]`` batch, checked."""
+        y = batch[1] if isinstance(batch, list | tuple) and len(batch) > 1 else None
+        if not isinstance(y, torch.Tensor):
+            raise TypeError(f"labels must be integer class indices; batch {i} of data has "
+                            f"labels of type {type(y).__name__}")
+        return _check_label_tensor(y, self.batch_size)
 
     def check_first_batch(self) -> None:
         """Decode the next batch now and check it, without consuming it or any random state:
@@ -196,12 +273,23 @@ class BatchStream:
     def __iter__(self) -> BatchStream:
         return self
 
-    def __next__(self) -> torch.Tensor:
+    def __next__(self) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """The next batch ``x`` ``(B, *sample_shape)``, or ``(x, y)`` with labels ``y``
+        ``(B,)`` int64 when the stream was made with ``labels=True``."""
         if self._iter is None:
-            self._iter = (self._tensor_batches() if self._tensor is not None
-                          else self._loader_batches())
+            if self._tensor is None:
+                self._iter = self._loader_batches()
+            elif self.labels:
+                self._iter = self._labelled_tensor_batches()
+            else:
+                self._iter = self._tensor_batches()
         batch = next(self._iter)
         self.consumed += 1
+        if self.labels:
+            x, y = batch
+            if self.channels_last and x.ndim == 4:
+                x = x.contiguous(memory_format=torch.channels_last)
+            return x, y
         if self.channels_last and batch.ndim == 4:
             batch = batch.contiguous(memory_format=torch.channels_last)
         return batch
@@ -215,6 +303,25 @@ def sample_shape(data) -> tuple[int, ...] | None:
     if isinstance(data, Dataset) and len(data):  # type: ignore[arg-type]
         return tuple(_first_tensor(data[0]).shape)
     return None
+
+
+def num_classes(data) -> int | None:
+    """The number of classes of ``data``: ``len(data.classes)`` when it has a non-empty
+    ``classes`` list (``TensorImageDataset``, torchvision's ``ImageFolder``), else
+    ``max(labels) + 1`` for in-memory labels ``(N,)`` (``TensorImageDataset.labels``,
+    ``TensorDataset(x, y)``'s ``y``), else ``None`` (a plain tensor, or a dataset whose labels
+    are not known without reading every item)."""
+    classes = getattr(data, "classes", None)
+    if isinstance(classes, list | tuple) and classes:
+        return len(classes)
+    if not isinstance(data, torch.Tensor | Dataset):
+        raise TypeError(f"data must be a tensor (N, ...), a TensorImageDataset or a torch "
+                        f"Dataset, got {type(data).__name__}")
+    labels = _in_memory_labels(data)
+    if labels is None:
+        return None
+    _check_label_tensor(labels, len(data))  # type: ignore[arg-type]
+    return int(labels.max()) + 1 if len(labels) else None
 
 
 def check_sample_shape(data, expected, owner: str) -> None:
