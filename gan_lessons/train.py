@@ -20,8 +20,9 @@ function may also have ``state_dict()``/``load_state_dict()`` (e.g. loss scalers
 goes into checkpoints.
 
 :class:`GANStep` is the step of a GAN (``d_steps`` discriminator updates, then one generator
-update), and :func:`train_gan` wires it up with Adam optimizers from a :class:`GANTrainConfig`.
-Other chapters write their own step (an autoencoder's, WGAN-GP's) and call :func:`fit`.
+update), and :func:`train_gan` wires it up with Adam optimizers from a :class:`GANTrainConfig`;
+both live in :mod:`gan_lessons.gan_training` and are importable from here. Other chapters write
+their own step (an autoencoder's) and call :func:`fit`.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from ._validate import check_bool, check_choice, check_float, check_int
-from .batches import BatchStream, DataError, check_sample_shape, sample_shape
+from ._validate import check_bool, check_float, check_int
+from .batches import BatchStream, DataError
 from .checkpoints import (
     CheckpointLockedError,
     checkpoint_lock,
@@ -48,7 +49,6 @@ from .checkpoints import (
     save_checkpoint,
 )
 from .device import get_device
-from .losses import GENERATOR_LOSSES, discriminator_loss, get_generator_loss
 from .models import describe_model
 from .precision import MixedPrecision
 
@@ -57,16 +57,12 @@ __all__ = [
     "BatchStream",
     "CheckpointLockedError",
     "DataError",
-    "GANStep",
-    "GANTrainConfig",
     "MixedPrecision",
     "TrainConfig",
     "TrainResult",
     "TrainState",
     "TrainingDivergedError",
     "fit",
-    "make_adam",
-    "train_gan",
 ]
 
 StepFn = Callable[[Iterator[torch.Tensor], int], Mapping[str, torch.Tensor]]
@@ -153,58 +149,6 @@ class TrainConfig:
         if self.snapshot_every is None:
             return max(1, math.ceil(self.num_steps / 10))
         return self.snapshot_every
-
-
-@dataclass(frozen=True, kw_only=True)
-class GANTrainConfig(TrainConfig):
-    """How to train a GAN with :func:`train_gan` (keyword-only; see :class:`TrainConfig` too).
-
-    Attributes:
-        lr_g: Adam learning rate of the generator.
-        lr_d: Adam learning rate of the discriminator.
-        betas: Adam's ``(beta1, beta2)``; ``beta1 = 0.5`` as in Radford et al. (2016).
-        d_steps: discriminator updates per generator update (a "step" is one generator update).
-        generator_loss: ``"non_saturating"`` (default) or ``"minimax"``, see
-            :mod:`gan_lessons.losses`.
-        reuse_fakes: the generator update scores the discriminator update's fakes instead of
-            fresh ones: one generator forward pass less per step (see :class:`GANStep`).
-            ``None`` (default): on when ``d_steps == 1`` (it needs one batch of fakes per
-            generator update), so the stored config says ``True`` or ``False``.
-        fused_adam: use torch's fused Adam kernel where torch supports it on the device (CPU,
-            CUDA, MPS), else the default one; the same update rule, computed in one kernel
-            (about 5 % of a DCGAN step on a 2-core CPU, ``benchmarks/dcgan_step.py``).
-
-    >>> GANTrainConfig(num_steps=3000, generator_loss="minimax").lr_d
-    0.0002
-    """
-
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    d_steps: int = 1
-    generator_loss: str = "non_saturating"
-    reuse_fakes: bool | None = None
-    fused_adam: bool = True
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        check_float(self.lr_g, "lr_g", 0.0, MAX_LR, exclusive_minimum=True)
-        check_float(self.lr_d, "lr_d", 0.0, MAX_LR, exclusive_minimum=True)
-        if not isinstance(self.betas, tuple | list) or len(self.betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {self.betas!r}")
-        betas = tuple(check_float(b, f"betas[{i}]", 0.0) for i, b in enumerate(self.betas))
-        if max(betas) >= 1.0:
-            raise ValueError(f"betas must lie in [0, 1), got {betas}")
-        object.__setattr__(self, "betas", betas)
-        check_int(self.d_steps, "d_steps", minimum=1)
-        check_choice(self.generator_loss, "generator_loss", GENERATOR_LOSSES)
-        if self.reuse_fakes is None:
-            object.__setattr__(self, "reuse_fakes", self.d_steps == 1)
-        check_bool(self.reuse_fakes, "reuse_fakes")
-        if self.reuse_fakes and self.d_steps != 1:
-            raise ValueError(f"reuse_fakes needs d_steps == 1, got d_steps={self.d_steps}; pass "
-                             "reuse_fakes=False (or None, which chooses it from d_steps)")
-        check_bool(self.fused_adam, "fused_adam")
 
 
 # --------------------------------------------------------------------------- results
@@ -417,7 +361,7 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         callback: Callable[[TrainState], Any] | None = None, callback_every: int = 100,
         progress: bool = True, desc: str = "training", command: str | None = None,
         log_every: int = 10, overwrite: bool = False,
-        data_range: tuple[float, float] | None = None) -> TrainResult:
+        data_range: tuple[float, float] | None = None, labels: bool = False) -> TrainResult:
     """Run ``step_fn`` until ``config.num_steps`` steps are done; the loop of every chapter.
 
     Args:
@@ -456,6 +400,8 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         data_range: ``(low, high)``: refuse data outside it with a
             :class:`~gan_lessons.batches.DataError` (:func:`train_gan` passes ``(-1, 1)`` for
             images). NaN/Inf in the data are refused always, before training where possible.
+        labels: the batches are ``(x, labels)`` pairs (for conditional models; the data must
+            carry labels, see :class:`BatchStream`).
 
     Returns:
         A :class:`TrainResult`.
@@ -549,7 +495,8 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         batches = BatchStream(data, config.batch_size, device=device, seed=config.seed,
                               start=0 if rng is None else int(rng.get("batches_consumed", 0)),
                               num_workers=config.num_workers, dtype=dtype,
-                              channels_last=channels_last, value_range=data_range)
+                              channels_last=channels_last, value_range=data_range,
+                              labels=check_bool(labels, "labels"))
         batches.check_first_batch()  # decode errors and bad values now, not at step 1
         if rng is not None:
             _restore_rng(rng, device)  # last: nothing above draws from the restored state
@@ -647,187 +594,14 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
                            checkpoint_path=path if path is not None and path.exists() else None)
 
 
-# --------------------------------------------------------------------------- GANs
+_GAN_NAMES = ("GANStep", "GANTrainConfig", "make_adam", "train_gan")
 
 
-def make_adam(params, lr: float, betas: tuple[float, float],
-              fused: bool = True) -> torch.optim.Adam:
-    """``torch.optim.Adam(params, lr, betas)``, with torch's fused kernel when ``fused`` and
-    torch supports it for these parameters' device and dtype (else the default kernel: the
-    same update rule)."""
-    check_float(lr, "lr", 0.0, MAX_LR, exclusive_minimum=True)
-    params = list(params)
-    if check_bool(fused, "fused"):
-        try:
-            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-        except RuntimeError:  # e.g. a device without a fused kernel
-            pass
-    return torch.optim.Adam(params, lr=lr, betas=betas)
+def __getattr__(name: str):
+    """The GAN step and :func:`train_gan` live in :mod:`gan_lessons.gan_training`; they are
+    importable from here as before (lazily: that module imports this one)."""
+    if name in _GAN_NAMES:
+        from . import gan_training
 
-
-@contextlib.contextmanager
-def _frozen(module: nn.Module) -> Iterator[None]:
-    """Turn off gradients of ``module``'s parameters (restored afterwards): the generator's
-    update back-propagates *through* the discriminator but must not compute its weight
-    gradients."""
-    flags = [p.requires_grad for p in module.parameters()]
-    module.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(module.parameters(), flags, strict=True):
-            p.requires_grad_(flag)
-
-
-class GANStep:
-    """One GAN training step: ``d_steps`` discriminator updates, then one generator update.
-
-    Each discriminator update draws a fresh real batch and fresh noise. With ``reuse_fakes``
-    (the default when ``d_steps == 1``) the generator update then scores the very fakes the
-    discriminator just saw, through the updated discriminator, as the pytorch/examples DCGAN
-    loop does: one generator forward pass less per step (about 10-20 % of a DCGAN step on a
-    CPU; ``benchmarks/dcgan_step.py``). The generator has not changed in between, so these are
-    exactly ``G(z)`` for a fresh ``z``; the only difference from drawing new noise
-    (Goodfellow et al.'s Algorithm 1, ``reuse_fakes=False``, what the bundled checkpoints
-    before issue 17 were trained with) is that the discriminator took one optimizer step on
-    these same fakes. The generator needs a ``latent_dim`` attribute and takes ``z`` of shape
-    ``(B, latent_dim)``; the discriminator returns logits ``(B, 1)``.
-
-    Args:
-        generator, discriminator: the two networks (already on the data's device).
-        opt_g, opt_d: their optimizers.
-        generator_loss: ``"non_saturating"`` or ``"minimax"``.
-        d_steps: discriminator updates per call.
-        precision: a :class:`MixedPrecision` (default: none).
-        reuse_fakes: score the discriminator step's fakes in the generator step (needs
-            ``d_steps == 1``); ``None`` (default): ``d_steps == 1``.
-
-    Calling it returns ``{"loss_d", "loss_g", "d_real", "d_fake"}`` as 0-dim tensors on the
-    device: the discriminator's loss and ``mean sigmoid(D(x_real))``, ``mean sigmoid(D(x_fake))``
-    averaged over the ``d_steps`` updates, and the generator's loss.
-    """
-
-    def __init__(self, generator: nn.Module, discriminator: nn.Module,
-                 opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, *,
-                 generator_loss: str = "non_saturating", d_steps: int = 1,
-                 precision: MixedPrecision | None = None,
-                 reuse_fakes: bool | None = None) -> None:
-        if not isinstance(getattr(generator, "latent_dim", None), int):
-            raise TypeError("generator must have an int attribute latent_dim (the length of z)")
-        self.generator, self.discriminator = generator, discriminator
-        self.opt_g, self.opt_d = opt_g, opt_d
-        self.generator_loss = get_generator_loss(generator_loss)
-        self.d_steps = check_int(d_steps, "d_steps", minimum=1)
-        self.precision = precision or MixedPrecision("cpu")
-        self.reuse_fakes = check_bool(self.d_steps == 1 if reuse_fakes is None else reuse_fakes,
-                                      "reuse_fakes")
-        if self.reuse_fakes and self.d_steps != 1:
-            raise ValueError(f"reuse_fakes needs d_steps == 1 (one batch of fakes per generator "
-                             f"update), got d_steps={self.d_steps}")
-
-    def __call__(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
-        generator, discriminator, amp = self.generator, self.discriminator, self.precision
-        loss_d_sum = d_real_sum = d_fake_sum = 0.0
-        for _ in range(self.d_steps):
-            x_real = next(batches)  # (B, *data_shape)
-            z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
-            with amp.autocast():
-                if self.reuse_fakes:
-                    x_fake_for_g = generator(z)  # graph kept for G's update
-                    x_fake = x_fake_for_g.detach()  # D's loss must not reach G
-                else:
-                    with torch.no_grad():
-                        x_fake = generator(z)  # (B, *data_shape), no graph back into G
-                d_real = discriminator(x_real)  # (B, 1) logits
-                d_fake = discriminator(x_fake)  # (B, 1) logits
-                loss_d = discriminator_loss(d_real, d_fake)
-            self.opt_d.zero_grad(set_to_none=True)
-            amp.backward_step(loss_d, self.opt_d, "discriminator")
-            loss_d_sum = loss_d_sum + loss_d.detach()
-            d_real_sum = d_real_sum + torch.sigmoid(d_real.detach().float()).mean()
-            d_fake_sum = d_fake_sum + torch.sigmoid(d_fake.detach().float()).mean()
-
-        if not self.reuse_fakes:
-            z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
-        with _frozen(discriminator):
-            with amp.autocast():
-                if not self.reuse_fakes:
-                    x_fake_for_g = generator(z)
-                loss_g = self.generator_loss(discriminator(x_fake_for_g))
-            self.opt_g.zero_grad(set_to_none=True)
-            amp.backward_step(loss_g, self.opt_g, "generator")
-        return {"loss_d": loss_d_sum / self.d_steps, "loss_g": loss_g.detach(),
-                "d_real": d_real_sum / self.d_steps, "d_fake": d_fake_sum / self.d_steps}
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"precision": self.precision.state_dict()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.precision.load_state_dict(state.get("precision", {}))
-
-
-def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANTrainConfig, *,
-              device: str | torch.device | None = None,
-              checkpoint_path: str | os.PathLike | None = None, resume: bool = False,
-              callback: Callable[[TrainState], Any] | None = None, callback_every: int = 100,
-              progress: bool = True, command: str | None = None,
-              overwrite: bool = False) -> TrainResult:
-    """Train ``generator`` against ``discriminator`` on ``data``; the models are trained in place.
-
-    Adam optimizers (``config.lr_g``/``lr_d``, ``config.betas``) and a :class:`GANStep` run in
-    :func:`fit`. Snapshots hold ``generator(z_fixed)`` for one fixed noise batch
-    ``z_fixed`` (``config.num_snapshot_samples`` rows, drawn from ``config.seed``).
-
-    Args:
-        generator: maps ``z`` ``(B, latent_dim)`` to samples; needs a ``latent_dim`` attribute.
-        discriminator: maps samples to logits ``(B, 1)``.
-        data: a tensor ``(N, *data_shape)`` (e.g. 2-D points), a ``TensorImageDataset`` or any
-            ``Dataset`` of ``(image, label)`` pairs, see :class:`BatchStream`.
-        config: a :class:`GANTrainConfig`.
-        device, checkpoint_path, resume, callback, callback_every, progress, command,
-            overwrite: as in :func:`fit`; ``callback(state)`` sees ``state.generator``,
-            ``state.history`` ...
-
-    Images (samples of shape ``(C, H, W)``) must lie in [-1, 1], the range of the generators'
-    ``tanh``: data in [0, 255] is refused with a :class:`~gan_lessons.batches.DataError`
-    before training (in [0, 1] with a warning); 2-D points may have any finite values.
-
-    Returns:
-        A :class:`TrainResult` (``.history``, ``.snapshots``, ``.generator``, ...).
-
-    >>> from gan_lessons.models import MLPGANConfig, build_gan
-    >>> points = torch.randn(512, 2)
-    >>> g, d = build_gan("mlp", MLPGANConfig.toy())
-    >>> result = train_gan(g, d, points, GANTrainConfig(num_steps=20), progress=False,
-    ...                    device="cpu")
-    >>> len(result.history["loss_d"])
-    20
-    """
-    if not isinstance(config, GANTrainConfig):
-        raise TypeError(f"config must be a GANTrainConfig, got {type(config).__name__}")
-    for name, model in (("generator", generator), ("discriminator", discriminator)):
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"{name} must be an nn.Module, got {type(model).__name__}")
-    if not isinstance(getattr(generator, "latent_dim", None), int):
-        raise TypeError("generator must have an int attribute latent_dim (the length of z)")
-    check_sample_shape(data, getattr(getattr(discriminator, "config", None), "data_shape", None),
-                       "the discriminator")
-    device = get_device(device) if device is None else torch.device(device)
-    generator.to(device)
-    discriminator.to(device)
-    opt_g = make_adam(generator.parameters(), config.lr_g, config.betas, config.fused_adam)
-    opt_d = make_adam(discriminator.parameters(), config.lr_d, config.betas, config.fused_adam)
-    step_fn = GANStep(generator, discriminator, opt_g, opt_d,
-                      generator_loss=config.generator_loss, d_steps=config.d_steps,
-                      precision=MixedPrecision(device, config.amp),
-                      reuse_fakes=config.reuse_fakes)
-    z_fixed = torch.randn(config.num_snapshot_samples, generator.latent_dim,
-                          generator=torch.Generator().manual_seed(config.seed)).to(device)
-    images = len(sample_shape(data) or ()) == 3  # (C, H, W): a tanh generator's [-1, 1]
-    return fit(step_fn, {"generator": generator, "discriminator": discriminator},
-               {"generator": opt_g, "discriminator": opt_d}, data, config, device=device,
-               checkpoint_path=checkpoint_path, resume=resume,
-               snapshot_fn=lambda: generator(z_fixed), callback=callback,
-               callback_every=callback_every, progress=progress, desc="GAN", command=command,
-               overwrite=overwrite, data_range=(-1.0, 1.0) if images else None)
-
+        return getattr(gan_training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
