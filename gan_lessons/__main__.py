@@ -59,13 +59,13 @@ def _check_memory(nbytes: float, what: str, advice: str) -> None:
                          f"half of the {free / 2**30:.3g} GiB free here; {advice}")
 
 
-def _check_model_memory(build, *args) -> None:
+def _check_model_memory(build, *args, **kwargs) -> None:
     """Build the models on the meta device (no memory) and check that their parameters, with
     gradients and Adam's two moments, fit."""
     import torch
 
     with torch.device("meta"):
-        built = build(*args)
+        built = build(*args, **kwargs)
     models = built if isinstance(built, tuple) else (built,)
     params = sum(p.numel() for m in models for p in m.parameters())
     _check_memory(params * 4 * 4, f"the models' {params:,} parameters (with gradients and "
@@ -79,12 +79,19 @@ _IN_MEMORY_SETS = {"mnist": (60_000, 1, 28), "cifar10": (50_000, 3, 32)}
 # --------------------------------------------------------------------------- models
 
 
-def _build_mlp(data_shape: tuple[int, ...], latent_dim: int | None, width: int | None = None):
+def _build_mlp(data_shape: tuple[int, ...], latent_dim: int | None, width: int | None = None,
+               *, d_norm: str | None = None, num_classes: int | None = None,
+               cond_discriminator: str | None = None):
     """``(generator, discriminator)``: the article's MLP for images, the toy MLP for points."""
     from .models import MLPGANConfig, build_gan
 
     if width is not None:
         raise ValueError("--width applies to --model dcgan only")
+    if d_norm is not None:
+        raise ValueError("--d-norm applies to --model dcgan only")
+    if num_classes is not None:
+        raise ValueError("--conditional needs --model dcgan (the conditional models are "
+                         "convolutional)")
     if data_shape == (2,):
         config = MLPGANConfig.toy(latent_dim=latent_dim or 2)
     else:
@@ -92,19 +99,26 @@ def _build_mlp(data_shape: tuple[int, ...], latent_dim: int | None, width: int |
     return build_gan("mlp", config)
 
 
-def _build_dcgan(data_shape: tuple[int, ...], latent_dim: int | None, width: int | None = None):
-    """``(generator, discriminator)``: a DCGAN for square images of a supported size."""
-    from .models import DCGANConfig, build_gan
+def _build_dcgan(data_shape: tuple[int, ...], latent_dim: int | None, width: int | None = None,
+                 *, d_norm: str | None = None, num_classes: int | None = None,
+                 cond_discriminator: str | None = None):
+    """``(generator, discriminator)``: a DCGAN for square images of a supported size; with
+    ``num_classes`` the conditional DCGAN (``cond_discriminator``: projection or concat)."""
+    from .models import ConditionalGANConfig, DCGANConfig, build_gan
 
     if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
         raise ValueError(f"--model dcgan needs square images (C, S, S), got samples of shape {data_shape}")
-    config = DCGANConfig(image_size=data_shape[1], channels=data_shape[0],
-                         latent_dim=latent_dim or 100, width=width or 64)
-    return build_gan("dcgan", config)
+    options = {"image_size": data_shape[1], "channels": data_shape[0],
+               "latent_dim": latent_dim or 100, "width": width or 64, "d_norm": d_norm or "batch"}
+    if num_classes is None:
+        return build_gan("dcgan", DCGANConfig(**options))
+    return build_gan("conditional", ConditionalGANConfig(
+        **options, num_classes=num_classes, discriminator=cond_discriminator or "projection"))
 
 
 MODELS: dict[str, Callable] = {"mlp": _build_mlp, "dcgan": _build_dcgan}
-"""``--model`` choices: ``name -> build(data_shape, latent_dim, width) -> (generator, discriminator)``."""
+"""``--model`` choices: ``name -> build(data_shape, latent_dim, width, **options) ->
+(generator, discriminator)`` (options: ``d_norm``, ``num_classes``, ``cond_discriminator``)."""
 
 
 def _build_autoencoder(family: str):
@@ -196,14 +210,20 @@ def _check_out(out, resume: bool, overwrite: bool) -> None:
 def recorded_command(subcommand: str, options: Sequence[tuple[str, object]]) -> str:
     """``python -m gan_lessons SUBCOMMAND --option value ...`` with every option spelled out,
     so that a checkpoint's command reproduces it even after a default changes. ``None`` values
-    are left out; ``True``/``False`` become ``--flag``/``--no-flag``."""
+    are left out; ``True``/``False`` become ``--flag``/``--no-flag``; a tuple, several words."""
     words = ["python", "-m", "gan_lessons", subcommand]
     for flag, value in options:
         if isinstance(value, bool):
             words.append(flag if value else "--no-" + flag.removeprefix("--"))
+        elif isinstance(value, tuple | list):
+            words += [flag, *(_word(v) for v in value)]
         elif value is not None:
-            words += [flag, repr(value) if isinstance(value, float) else str(value)]
+            words += [flag, _word(value)]
     return shlex.join(words)
+
+
+def _word(value) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _resolved_model_options(model, dataset, data: str, limit: int | None,
@@ -232,15 +252,46 @@ def _run_options(*, seed, data_root, image_size, device, checkpoint_every, resum
 
 
 def _gan_config(*, steps, batch_size, lr, d_steps, generator_loss, seed, checkpoint_every, amp,
-                workers, channels_last, reuse_fakes, fused_adam):
-    """The :class:`~gan_lessons.train.GANTrainConfig` of ``train``'s options."""
-    from .train import GANTrainConfig
+                workers, channels_last, reuse_fakes, fused_adam, betas=(0.5, 0.999),
+                gp_weight=0.0, r1_gamma=0.0, clip_value=None, ema_decay=None,
+                conditional=False):
+    """The :class:`~gan_lessons.gan_training.GANTrainConfig` of ``train``'s options."""
+    from .gan_training import GANTrainConfig
 
     return GANTrainConfig(num_steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr,
                           d_steps=d_steps, generator_loss=generator_loss, seed=seed,
                           checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
                           channels_last=channels_last, reuse_fakes=reuse_fakes,
-                          fused_adam=fused_adam)
+                          fused_adam=fused_adam, betas=tuple(betas), gp_weight=gp_weight,
+                          r1_gamma=r1_gamma, clip_value=clip_value, ema_decay=ema_decay,
+                          conditional=conditional)
+
+
+#: ``--loss`` presets: the paper's settings of each game (explicit options override them)
+GAMES: dict[str, dict[str, object]] = {
+    "non-saturating": {"generator_loss": "non_saturating"},
+    "minimax": {"generator_loss": "minimax"},
+    # Arjovsky et al. 2017: clip 0.01, 5 critic steps, lr 5e-5 (they used RMSProp; Adam here)
+    "wgan": {"generator_loss": "wgan", "clip_value": 0.01, "d_steps": 5, "lr": 5e-5},
+    # Gulrajani et al. 2017, Algorithm 1: lambda 10, n_critic 5, Adam(1e-4, (0, 0.9))
+    "wgan-gp": {"generator_loss": "wgan", "gp_weight": 10.0, "d_steps": 5, "lr": 1e-4,
+                "betas": (0.0, 0.9)},
+    "hinge": {"generator_loss": "hinge"},
+    "least-squares": {"generator_loss": "least_squares"},
+}
+_GAME_DEFAULTS = {"generator_loss": "non_saturating", "lr": 2e-4, "d_steps": 1,
+                  "betas": (0.5, 0.999), "gp_weight": 0.0, "clip_value": None}
+
+
+def _game_options(args: argparse.Namespace) -> dict[str, object]:
+    """``generator_loss, lr, d_steps, betas, gp_weight, clip_value`` of parsed ``train``
+    options: the defaults, then the ``--loss`` preset, then what was given explicitly."""
+    options = {**_GAME_DEFAULTS, **GAMES.get(args.loss or "non-saturating", {})}
+    for key in _GAME_DEFAULTS:
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    options["betas"] = tuple(options["betas"])
+    return options
 
 
 def _ae_config(*, steps, batch_size, lr, beta, reconstruction, seed, checkpoint_every, amp,
@@ -278,8 +329,11 @@ def command_config(command: str):
               "seed": args.seed, "checkpoint_every": args.checkpoint_every, "amp": args.amp,
               "workers": args.workers, "channels_last": args.channels_last}
     if args.command == "train":
-        return _gan_config(**common, d_steps=args.d_steps, generator_loss=args.generator_loss,
-                           reuse_fakes=args.reuse_fakes, fused_adam=args.fused_adam)
+        game = _game_options(args)
+        common["lr"] = game.pop("lr")
+        return _gan_config(**common, **game, reuse_fakes=args.reuse_fakes,
+                           fused_adam=args.fused_adam, r1_gamma=args.r1_gamma,
+                           ema_decay=args.ema_decay, conditional=args.conditional)
     return _ae_config(**common, beta=args.beta, reconstruction=args.reconstruction)
 
 
@@ -292,7 +346,11 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                   amp: bool = False, workers: int = 0, progress: bool = True,
                   command: str | None = None, width: int | None = None,
                   channels_last: bool | None = None, reuse_fakes: bool | None = None,
-                  fused_adam: bool = True, overwrite: bool = False):
+                  fused_adam: bool = True, overwrite: bool = False,
+                  betas: tuple[float, float] = (0.5, 0.999), gp_weight: float = 0.0,
+                  r1_gamma: float = 0.0, clip_value: float | None = None,
+                  ema_decay: float | None = None, conditional: bool = False,
+                  d_norm: str | None = None, cond_discriminator: str | None = None):
     """Train ``model`` on ``data`` and save the checkpoint at ``out``; returns the TrainResult.
 
     ``data`` is a toy set (``ring``, ``grid``, ``moons``, ``spiral``), ``mnist``, ``cifar10`` or a
@@ -300,11 +358,15 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
     10000). The models are built from the data's sample shape after seeding with ``seed``.
     ``out`` is checked first: writable, and not an existing file unless ``resume`` or
     ``overwrite``. The checkpoint records ``command``, by default the full command line of this
-    run with every option spelled out (see :func:`recorded_command`).
+    run with every option spelled out (see :func:`recorded_command`). ``betas``, ``gp_weight``,
+    ``r1_gamma``, ``clip_value``, ``ema_decay`` and ``conditional`` are the
+    :class:`~gan_lessons.gan_training.GANTrainConfig` fields; ``conditional`` builds the
+    conditional DCGAN for the data's classes (discriminator ``cond_discriminator``:
+    ``projection`` or ``concat``), ``d_norm`` the DCGAN discriminator's normalisation.
     """
     from .batches import sample_shape
     from .device import seed_everything
-    from .train import train_gan
+    from .gan_training import train_gan
 
     if model not in MODELS:
         raise ValueError(f"model must be one of {tuple(MODELS)}, got {model!r}")
@@ -312,19 +374,31 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                          generator_loss=generator_loss, seed=seed,
                          checkpoint_every=checkpoint_every, amp=amp, workers=workers,
                          channels_last=channels_last, reuse_fakes=reuse_fakes,
-                         fused_adam=fused_adam)
+                         fused_adam=fused_adam, betas=betas, gp_weight=gp_weight,
+                         r1_gamma=r1_gamma, clip_value=clip_value, ema_decay=ema_decay,
+                         conditional=conditional)
     _check_out(out, resume, overwrite)
     dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
                          seed=seed, batch_size=batch_size)
-    _check_model_memory(MODELS[model], sample_shape(dataset), latent_dim, width)
+    model_options = {"d_norm": d_norm, "cond_discriminator": cond_discriminator,
+                     "num_classes": _classes_of(dataset, data) if conditional else None}
+    _check_model_memory(MODELS[model], sample_shape(dataset), latent_dim, width,
+                        **model_options)
     seed_everything(seed)
-    generator, discriminator = MODELS[model](sample_shape(dataset), latent_dim, width)
+    generator, discriminator = MODELS[model](sample_shape(dataset), latent_dim, width,
+                                             **model_options)
     if command is None:
         command = recorded_command("train", [
             ("--model", model), ("--data", data), ("--out", os.fspath(out)), ("--steps", steps),
             ("--batch-size", batch_size), ("--lr", lr), ("--d-steps", d_steps),
-            ("--generator-loss", generator_loss),
+            ("--generator-loss", generator_loss), ("--betas", config.betas),
+            ("--gp-weight", config.gp_weight), ("--r1-gamma", config.r1_gamma),
+            ("--clip-value", clip_value), ("--ema-decay", ema_decay),
+            ("--conditional", conditional),
             *_resolved_model_options(generator, dataset, data, limit, model == "dcgan"),
+            ("--d-norm", discriminator.config.d_norm if model == "dcgan" else None),
+            ("--cond-discriminator",
+             discriminator.config.discriminator if conditional else None),
             ("--reuse-fakes", config.reuse_fakes), ("--fused-adam", fused_adam),
             *_run_options(seed=seed, data_root=data_root, image_size=image_size, device=device,
                           checkpoint_every=checkpoint_every, resume=resume,
@@ -333,6 +407,17 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
     return train_gan(generator, discriminator, dataset, config, device=device,
                      checkpoint_path=out, resume=resume, progress=progress, command=command,
                      overwrite=overwrite)
+
+
+def _classes_of(dataset, data: str) -> int:
+    """The number of classes of a conditional GAN's data, or ValueError naming --conditional."""
+    from .batches import num_classes
+
+    count = num_classes(dataset)
+    if count is None or count < 2:
+        raise ValueError(f"--conditional needs data with at least two classes (labels); "
+                         f"{data!r} has {count or 'no'} class labels")
+    return count
 
 
 def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLike,
@@ -403,9 +488,10 @@ def sample_command(*, checkpoint: str | os.PathLike, out: str | os.PathLike = "s
     """Draw ``num`` samples from the generator in ``checkpoint`` and save them as an image.
 
     Images ``(C, H, W)`` become one grid (``nrow`` per row, default about square); 2-D points
-    become a scatter plot. ``z`` comes from its own generator seeded with ``seed``. The image is
-    written atomically in the format ``out``'s suffix names (``.png``, ``.jpg`` ...); returns its
-    path.
+    become a scatter plot. ``z`` comes from its own generator seeded with ``seed``; a conditional
+    generator draws the classes 0, 1, ... in turn (one class per column with ``nrow`` set to
+    the number of classes). The image is written atomically in the format ``out``'s suffix
+    names (``.png``, ``.jpg`` ...); returns its path.
     """
     import torch
 
@@ -423,14 +509,21 @@ def sample_command(*, checkpoint: str | os.PathLike, out: str | os.PathLike = "s
         raise ValueError(f"{checkpoint} holds no model named 'generator' (it has "
                          f"{sorted(models)})")
     generator = models["generator"]
+    classes = getattr(generator, "num_classes", None)  # a conditional generator: 0, 1, ...
+
+    def draw(z, first: int = 0):
+        labels = {} if classes is None else {
+            "labels": torch.arange(first, first + len(z), device=device) % classes}
+        return generator(z.to(device), **labels)
+
     with torch.no_grad():  # one sample's size, to refuse what cannot fit before drawing it all
-        per_sample = generator(torch.zeros(1, generator.latent_dim, device=device))[0].numel()
+        per_sample = draw(torch.zeros(1, generator.latent_dim))[0].numel()
     _check_memory(num * (generator.latent_dim + 6 * per_sample) * 4 + num * 200,
                   f"--num {num} samples", "draw fewer samples")
     z = torch.randn(num, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():  # in chunks, so the generator's activations stay small
-        samples = torch.cat([generator(chunk.to(device)).float().cpu()
-                             for chunk in z.split(512)])  # (num, *data_shape)
+        samples = torch.cat([draw(chunk, 512 * i).float().cpu()
+                             for i, chunk in enumerate(z.split(512))])  # (num, *data_shape)
     if samples.ndim == 4:
         from .plotting import image_grid
 
@@ -478,6 +571,16 @@ def _nonnegative_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
     if not (value >= 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
     return value
 
 
@@ -539,10 +642,12 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``python -m gan_lessons`` argument parser (subcommands ``train``, ``train-ae``,
     ``sample`` and ``evaluate``)."""
     try:
-        from .losses import GENERATOR_LOSSES, RECONSTRUCTION_LOSSES
+        from .losses import ADVERSARIAL_LOSSES, RECONSTRUCTION_LOSSES
+        from .models.dcgan import D_NORMS
     except ImportError:  # no torch: --help still works, main() then says to install it
-        GENERATOR_LOSSES = ("non_saturating", "minimax")
+        ADVERSARIAL_LOSSES = ("non_saturating", "minimax", "wgan", "hinge", "least_squares")
         RECONSTRUCTION_LOSSES = ("bce", "mse")
+        D_NORMS = ("batch", "none", "layer", "spectral")
 
     parser = _Parser(prog="python -m gan_lessons",
                      description="Train the book's GANs and draw samples from checkpoints.")
@@ -559,12 +664,33 @@ def build_parser() -> argparse.ArgumentParser:
                        help="generator updates (default 3000)")
     train.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
                        help="samples per mini-batch (default 64)")
-    train.add_argument("--lr", type=_learning_rate, default=2e-4, metavar="LR",
+    train.add_argument("--loss", choices=tuple(GAMES),
+                       help="the game, with its paper's settings (wgan: clip 0.01, 5 critic "
+                            "steps, lr 5e-5; wgan-gp: lambda 10, 5 critic steps, lr 1e-4, "
+                            "betas 0 0.9); the options below override them (default "
+                            "non-saturating)")
+    train.add_argument("--lr", type=_learning_rate, metavar="LR",
                        help="Adam learning rate of both networks (default 2e-4)")
-    train.add_argument("--d-steps", type=_positive_int, default=1, metavar="K",
-                       help="discriminator updates per generator update (default 1)")
-    train.add_argument("--generator-loss", choices=tuple(GENERATOR_LOSSES),
-                       default="non_saturating", help="default non_saturating")
+    train.add_argument("--betas", type=_unit_float, nargs=2, metavar=("B1", "B2"),
+                       help="Adam's betas (default 0.5 0.999)")
+    train.add_argument("--d-steps", type=_positive_int, metavar="K",
+                       help="discriminator (critic) updates per generator update (default 1)")
+    train.add_argument("--generator-loss", choices=tuple(ADVERSARIAL_LOSSES),
+                       help="the game by its generator loss (default non_saturating)")
+    train.add_argument("--gp-weight", type=_nonnegative_float, metavar="LAMBDA",
+                       help="weight of the WGAN-GP gradient penalty (default 0: none)")
+    train.add_argument("--r1-gamma", type=_nonnegative_float, default=0.0, metavar="GAMMA",
+                       help="weight gamma of the R1 penalty, applied as gamma/2 (default 0)")
+    train.add_argument("--clip-value", type=_positive_float, metavar="C",
+                       help="clip the critic's weights to [-C, C] (the original WGAN)")
+    train.add_argument("--ema-decay", type=_unit_float, metavar="D",
+                       help="keep a moving average of the generator's weights (e.g. 0.999)")
+    train.add_argument("--conditional", action=argparse.BooleanOptionalAction, default=False,
+                       help="a conditional DCGAN on the data's class labels (default off)")
+    train.add_argument("--cond-discriminator", choices=("projection", "concat"),
+                       help="conditional: how D sees the label (default projection)")
+    train.add_argument("--d-norm", choices=tuple(D_NORMS),
+                       help="dcgan: the discriminator's normalisation (default batch)")
     train.add_argument("--latent-dim", type=_positive_int, metavar="N",
                        help="length of z (default 100 for images, 2 for toy sets)")
     train.add_argument("--reuse-fakes", action=argparse.BooleanOptionalAction, default=None,
@@ -679,8 +805,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = args.out or os.path.join("runs", f"{args.model}_{Path(args.data).name}.pt")
             result = train_command(
                 model=args.model, data=args.data, out=out, steps=args.steps,
-                batch_size=args.batch_size, lr=args.lr, d_steps=args.d_steps,
-                generator_loss=args.generator_loss, seed=args.seed, latent_dim=args.latent_dim,
+                batch_size=args.batch_size, **_game_options(args), r1_gamma=args.r1_gamma,
+                ema_decay=args.ema_decay, conditional=args.conditional, d_norm=args.d_norm,
+                cond_discriminator=args.cond_discriminator, seed=args.seed,
+                latent_dim=args.latent_dim,
                 data_root=args.data_root, limit=args.limit, image_size=args.image_size,
                 device=args.device, checkpoint_every=args.checkpoint_every, resume=args.resume,
                 amp=args.amp, workers=args.workers, progress=not args.quiet,

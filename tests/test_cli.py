@@ -43,7 +43,7 @@ def test_train_toy_then_sample(tmp_path, capsys):
     assert ckpt["meta"]["command"] == (
         f"python -m gan_lessons train --model mlp --data ring --out {out} --steps 4 "
         "--batch-size 16 --lr 0.0002 --d-steps 1 --generator-loss non_saturating "
-        "--latent-dim 2 --limit 64 --reuse-fakes --fused-adam --seed 1 --device cpu "
+        "--betas 0.5 0.999 --gp-weight 0.0 --r1-gamma 0.0 --no-conditional --latent-dim 2 --limit 64 --reuse-fakes --fused-adam --seed 1 --device cpu "
         "--checkpoint-every 0 --no-amp --workers 0 --quiet")
     assert ckpt["step"] == 4
     assert ckpt["train_config"]["seed"] == 1

@@ -38,7 +38,8 @@ LEGACY = {"reuse_fakes": False, "fused_adam": False, "gp_weight": 0.0, "r1_gamma
           "clip_value": None, "ema_decay": None, "conditional": False}
 #: options whose meaning depends on a default: each recorded command must spell them out
 SPELLED_OUT = {"train": ["--model", "--steps", "--batch-size", "--lr", "--d-steps",
-                         "--generator-loss", "--latent-dim", "--reuse-fakes", "--fused-adam",
+                         "--generator-loss", "--betas", "--gp-weight", "--r1-gamma",
+                         "--conditional", "--latent-dim", "--reuse-fakes", "--fused-adam",
                          "--seed", "--checkpoint-every", "--amp", "--workers"],
                "train-ae": ["--model", "--steps", "--batch-size", "--lr", "--beta",
                             "--reconstruction", "--latent-dim", "--seed", "--checkpoint-every",
@@ -74,6 +75,8 @@ def test_registry_command_parses_to_the_config_stored_in_the_file(name):
     model_config = payload["models"][role]["config"]
     assert args.latent_dim == model_config["latent_dim"]
     assert args.width == model_config.get("width")
+    if args.model == "dcgan":  # configs from before d_norm existed mean "batch"
+        assert args.d_norm == model_config.get("d_norm", "batch")
 
 
 def _rerun(command: str, out: Path, steps: int) -> dict:
