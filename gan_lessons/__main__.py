@@ -750,6 +750,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "precision,recall,density,coverage (default: all the feature net supports)")
     ev.add_argument("--feature-net", metavar="NAME", help="mnist, cifar10, inception, identity "
                     "(default: the data set's classifier; identity for toy sets)")
+    ev.add_argument("--model", metavar="NAME", help="the checkpoint's model to sample (default "
+                    "generator; e.g. generator_ema, the moving average)")
     ev.add_argument("--batch-size", type=_positive_int, default=250, metavar="N")
     ev.add_argument("--seed", type=_nonnegative_int, default=0, metavar="N")
     ev.add_argument("--data-root", metavar="DIR", help="folder holding the data sets")
@@ -831,7 +833,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .metrics import evaluate_checkpoint
 
             print(evaluate_checkpoint(
-                args.checkpoint, args.data or args.real, device=args.device, num_samples=args.num,
+                args.checkpoint, args.data or args.real, device=args.device, model=args.model,
+                num_samples=args.num,
                 metrics=args.metrics.split(",") if args.metrics else None,
                 feature_net=args.feature_net, batch_size=args.batch_size, seed=args.seed,
                 data_root=args.data_root, progress=not args.quiet))

@@ -704,6 +704,8 @@ def _sampler(generator, n: int, latent_dim: int | None, device):
         generator, "latent_dim", getattr(generator, "z_dim", None))
     is_autoencoder = callable(getattr(generator, "decode", None)) and hasattr(generator, "encode")
     draw = generator.decode if is_autoencoder else generator
+    classes = getattr(generator, "num_classes", None)  # a conditional generator
+    conditional = isinstance(classes, int) and callable(draw)
     if not callable(draw):
         raise TypeError(f"generator must be a callable z -> samples (e.g. a generator model), "
                         f"an autoencoder with .decode, or a tensor of samples, got "
@@ -714,23 +716,43 @@ def _sampler(generator, n: int, latent_dim: int | None, device):
     size = check_int(size, "latent_dim", minimum=1)
     z_device = _module_device(generator, device)
 
-    def call(z):
+    def call(z, draw=draw):
         x = draw(z.to(z_device))
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"generator must return a tensor of samples, got "
                             f"{type(x).__name__}")
         return x
 
+    def fresh():  # a conditional generator's classes start again at 0 in every pass
+        return _balanced_classes(draw, classes) if conditional else draw
+
     with torch.no_grad(), _eval_mode(generator):
-        shape = tuple(call(torch.zeros(2, size)).shape[1:])
+        shape = tuple(call(torch.zeros(2, size), fresh()).shape[1:])
 
     def sampled(batch_size: int, seed: int):
         z = torch.randn(n, size, generator=torch.Generator().manual_seed(seed))  # (n, latent)
+        draw_all = fresh()
         with torch.no_grad(), _eval_mode(generator):
             for chunk in z.split(batch_size):
-                yield call(chunk)
+                yield call(chunk, draw_all)
 
     return shape, sampled
+
+
+def _balanced_classes(generator, num_classes: int):
+    """``z -> generator(z, labels)`` with the labels 0, 1, ..., ``num_classes - 1`` in turn
+    across all calls (equally many samples of each class)."""
+    import torch
+
+    drawn = 0
+
+    def draw(z):
+        nonlocal drawn
+        labels = torch.arange(drawn, drawn + len(z), device=z.device) % num_classes
+        drawn += len(z)
+        return generator(z, labels=labels)
+
+    return draw
 
 
 def _check_fake(x, shape: tuple[int, ...] | None) -> None:
@@ -1039,11 +1061,13 @@ def evaluate(generator, dataset, num_samples: int = 10_000, metrics: Sequence[st
 
 
 def evaluate_checkpoint(checkpoint: str | os.PathLike, data, *, device=None,
-                        **options) -> Evaluation:
+                        model: str | None = None, **options) -> Evaluation:
     """:func:`evaluate` the generator stored in a checkpoint written by ``python -m gan_lessons
     train`` (its ``"generator"``) or ``train-ae`` (its ``"autoencoder"``, sampled through
     ``decode(z)``, ``z ~ N(0, I)``), against ``data`` (see ``evaluate``'s ``dataset``).
-    ``options`` go to :func:`evaluate`. This is ``python -m gan_lessons evaluate``.
+    ``options`` go to :func:`evaluate`. This is ``python -m gan_lessons evaluate``. ``model``
+    picks another model of the checkpoint, e.g. ``"generator_ema"`` (the moving average of the
+    generator's weights). A conditional generator draws every class equally often.
 
     Without ``feature_net``, a folder of images is scored with the classifier of the data set
     whose shape the generator makes: ``"mnist"`` for ``(1, 28, 28)``, ``"cifar10"`` for
@@ -1058,8 +1082,14 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, data, *, device=None,
     _checked_options(*(bound.arguments[name] for name in inspect.signature(
         _checked_options).parameters))
     _check_dataset_name(data)
+    if model is not None and not isinstance(model, str):
+        raise TypeError(f"model must be a str such as 'generator_ema', got "
+                        f"{type(model).__name__}")
     models = load_models(checkpoint, device=get_device(device))
-    generator = models.get("generator", models.get("autoencoder"))
+    if model is not None and model not in models:
+        raise ValueError(f"model must be one of the checkpoint's models {sorted(models)}, "
+                         f"got {model!r}")
+    generator = models.get(model or "generator", models.get("autoencoder"))
     if generator is None:
         raise ValueError(f"{os.fspath(checkpoint)} holds no 'generator' or 'autoencoder' model "
                          f"(it has {sorted(models)})")

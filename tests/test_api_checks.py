@@ -356,6 +356,8 @@ BAD_INPUTS = [
      "num_samples must be >= 2"),
     (metrics.evaluate_checkpoint, {"checkpoint": "x.pt", "data": "ring", "num_samples": 1.5},
      TypeError, "num_samples must be an int"),
+    (metrics.evaluate_checkpoint, {"checkpoint": "x.pt", "data": "ring", "model": 3},
+     TypeError, "model must be a str"),
     # ----------------------------------------------------------------- divergences
     (divergences.kl_divergence, {"p": [0.5, 0.6], "q": HALF}, ValueError, "p must sum to 1"),
     (divergences.kl_divergence, {"p": "pq", "q": HALF}, TypeError, "p must be a 1-D array"),

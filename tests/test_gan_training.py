@@ -188,3 +188,37 @@ def test_resuming_is_exact_for_the_new_games(game, tmp_path):
             assert torch.equal(value, other[key]), (name, key)
     assert load_checkpoint(tmp_path / "split.pt")["train_config"] == load_checkpoint(
         tmp_path / "whole.pt")["train_config"]
+
+
+def test_evaluate_checkpoint_scores_the_ema_generator_and_conditional_ones(tmp_path):
+    from gan_lessons import metrics
+
+    path = tmp_path / "ema.pt"
+    run(4, ema_decay=0.5, checkpoint_path=path)
+    plain = metrics.evaluate_checkpoint(path, "ring", num_samples=200, metrics=["prdc"],
+                                        device="cpu", progress=False)
+    ema = metrics.evaluate_checkpoint(path, "ring", num_samples=200, metrics=["prdc"],
+                                      device="cpu", progress=False, model="generator_ema")
+    assert plain.scores != ema.scores  # two different generators were sampled
+    with pytest.raises(ValueError, match="model must be one of the checkpoint's models"):
+        metrics.evaluate_checkpoint(path, "ring", model="critic", device="cpu")
+
+
+def test_a_conditional_generator_is_sampled_with_every_class_in_turn():
+    from gan_lessons.metrics import _sampler
+
+    torch.manual_seed(0)
+    g, _ = build_gan("conditional", COND)
+    seen = []
+    original = g.forward
+
+    def spy(z, labels):
+        seen.append(labels.clone())
+        return original(z, labels)
+
+    g.forward = spy
+    shape, batches = _sampler(g, 7, None, "cpu")
+    assert shape == (1, 16, 16)
+    seen.clear()
+    assert sum(len(x) for x in batches(3, 0)) == 7
+    assert torch.cat(seen).tolist() == [0, 1, 2, 0, 1, 2, 0]
