@@ -152,8 +152,13 @@ def jensen_shannon(p, q) -> float:
     p = _as_distribution(p, "p")
     q = _as_distribution(q, "q")
     _same_shape(p, q, "p", "q")
-    m = 0.5 * (p + q)  # m > 0 wherever p > 0 or q > 0, so every log below is finite
-    js = 0.5 * np.sum(_xlogy(p, p) - _xlogy(p, m)) + 0.5 * np.sum(_xlogy(q, q) - _xlogy(q, m))
+    # KL(p || m) = sum p log(2p / s) with s = p + q, and p log s + q log s = s log s, so
+    # JSD = log 2 + (sum p log p + sum q log q - sum s log s) / 2. Written with s instead of
+    # m = s / 2, which underflows to 0 for subnormal p and q (5e-324 / 2 == 0) and made the
+    # result log 2 for overlapping distributions with tiny tails.
+    s = p + q  # s >= p > 0 wherever p > 0: every log below is finite
+    js = math.log(2) + 0.5 * float(np.sum(_xlogy(p, p)) + np.sum(_xlogy(q, q))
+                                   - np.sum(_xlogy(s, s)))
     return float(min(max(js, 0.0), math.log(2)))  # clip float rounding
 
 
