@@ -404,12 +404,17 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,
                         f"{type(generator).__name__}")
     dtype = torch.promote_types(torch.promote_types(x_real.dtype, x_fake.dtype), torch.float32)
     device = x_real.device
-    shape = (x_real.shape[0],) + (1,) * (x_real.ndim - 1)  # one epsilon per sample
+    draw_on = device if generator is None else generator.device
+    # one epsilon per sample: shape (B, 1, ..., 1)
+    shape = (x_real.shape[0],) + (1,) * (x_real.ndim - 1)
     eps = torch.rand(shape, generator=generator, dtype=dtype,
-                     device=device if generator is None else generator.device).to(device)
+                     device=draw_on).to(device)
+    x_real, x_fake = x_real.detach().to(dtype), x_fake.detach().to(dtype)
     with torch.enable_grad(), _autocast_off(device):
-        x_hat = eps * x_real.detach().to(dtype) + (1 - eps) * x_fake.detach().to(dtype)
-        grad = _gradient_of_scores(critic, x_hat.requires_grad_(True), critic_kwargs)
+        x_hat = (eps * x_real + (1 - eps) * x_fake).requires_grad_(True)
+        grad = _gradient_of_scores(critic, x_hat, critic_kwargs)
+        # the norm over all but the batch dimension; the guard keeps the
+        # gradient of sqrt finite where grad = 0
         norm = torch.sqrt(grad.flatten(1).pow(2).sum(1) + _SQRT_GUARD)  # (B,)
         return (norm - 1).pow(2).mean()
 
