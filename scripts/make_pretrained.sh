@@ -5,6 +5,7 @@
 #   bash scripts/make_pretrained.sh mnist      # only mlp_mnist
 #   bash scripts/make_pretrained.sh ring       # only the 2-D ring runs of the GAN chapter
 #   bash scripts/make_pretrained.sh ring_games # the ring runs of the Wasserstein chapter
+#   bash scripts/make_pretrained.sh conditional  # cgan_mnist (Wasserstein chapter)
 #   bash scripts/make_pretrained.sh dcgan      # only dcgan_mnist and dcgan_cifar10 (DCGAN chapter)
 #   bash scripts/make_pretrained.sh autoencoders  # conv_{ae,vae}{,16}_mnist (autoencoder chapter)
 #   bash scripts/make_pretrained.sh features   # feature_mnist, feature_cifar10 (metrics' classifiers)
@@ -125,6 +126,22 @@ if [ "$WHAT" = all ] || [ "$WHAT" = ring_games ]; then
         --loss wgan-gp --seed "$seed" --limit 10000 --quiet
     done
   done
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = conditional ]; then
+  # The Wasserstein chapter's conditional GAN: a conditional DCGAN on MNIST (width 32, the
+  # label embedded and joined to z in G, the label as one-hot input channels of a BatchNorm
+  # DCGAN discriminator: "concat"), non-saturating loss, Adam 2e-4 with betas (0.5, 0.999),
+  # batch 128, 3000 steps (6.4 epochs), a moving average of G's weights (decay 0.999), the fast
+  # defaults (reused fakes, fused Adam). About 8 min on one core. (The projection
+  # discriminator collapsed in 600-step probes here, with the non-saturating and the hinge
+  # loss, with and without spectral norm: every sample classified as one digit; the concat
+  # one reached 70 % class accuracy in the same probe. Not yet understood.)
+  train cgan_mnist \
+    "Conditional DCGAN on MNIST 28x28: ConditionalGANConfig(num_classes=10, image_size=28, channels=1, width=32, discriminator='concat'), non-saturating loss, Adam 2e-4, betas (0.5, 0.999), batch 128, 3000 steps, EMA of the generator (decay 0.999) saved as generator_ema; float16 weights." \
+    --model dcgan --data mnist --conditional --cond-discriminator concat \
+    --loss non-saturating --width 32 --batch-size 128 --lr 2e-4 --steps 3000 \
+    --ema-decay 0.999 --seed 0 --checkpoint-every 500 --resume
 fi
 
 if [ "$WHAT" = all ] || [ "$WHAT" = autoencoders ]; then
