@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from gan_lessons._validate import check_float, check_int
 
 __all__ = ["figure_to_png", "frame_scrubber", "images_to_png", "latent_explorer",
-           "static_latent_explorer"]
+           "static_conditional_explorer", "static_latent_explorer"]
 
 
 SCRUBBER_CLASS = "gan-lessons-scrubber"
@@ -297,4 +297,69 @@ def static_latent_explorer(decoder, z0, directions=None, names=None, *, span: fl
     box = widgets.VBox([*sliders, stack])
     box.add_class(SCRUBBER_CLASS)
     box.sliders, box.stack, box.offsets, box.links = sliders, stack, offsets, links
+    return box
+
+
+def static_conditional_explorer(generator, z0, direction, *, classes=None, span: float = 3.0,
+                                positions: int = 9, scale: int = 4, name: str = "z"):
+    """Two sliders over a conditional generator, all frames precomputed (no kernel needed):
+    the class, and an offset of ``z`` along ``direction``.
+
+    Args:
+        generator: ``generator(z (B, D), labels (B,)) -> images (B, C, H, W)`` in [-1, 1] with
+            an int attribute ``num_classes`` (a ``ConditionalGenerator``; call ``.eval()``).
+        z0: ``(D,)`` the noise the second slider moves from.
+        direction: ``(D,)`` the direction it moves along.
+        classes: slider labels of the classes (default ``"0"``, ``"1"``, ...).
+        span, positions, scale: the second slider runs over ``positions`` offsets from
+            ``-span`` to ``span``; images are shown ``scale`` times enlarged.
+
+    Returns:
+        A ``VBox`` (class ``gan-lessons-scrubber``) with ``sliders`` (class, then offset),
+        ``stack`` (one inner ``Stack`` of frames per class), ``offsets`` and ``links``.
+    """
+    import ipywidgets as widgets
+    import torch
+
+    num_classes = getattr(generator, "num_classes", None)
+    if not isinstance(num_classes, int):
+        raise TypeError("generator must be a conditional generator with an int attribute "
+                        "num_classes (e.g. a ConditionalGenerator)")
+    if not isinstance(direction, torch.Tensor):
+        raise TypeError(f"direction must be a (D,) tensor, got {type(direction).__name__}")
+    if direction.ndim != 1:
+        raise ValueError(f"direction must have shape (D,), got {tuple(direction.shape)}")
+    classes = [str(k) for k in range(num_classes)] if classes is None else classes
+    if isinstance(classes, str) or not isinstance(classes, Sequence) or len(classes) != num_classes:
+        raise ValueError(f"classes must be a list of {num_classes} labels, got {classes!r}")
+    positions = check_int(positions, "positions", minimum=2)
+    span = check_float(span, "span", 0.0, exclusive_minimum=True)
+    scale = check_int(scale, "scale", minimum=1)
+    offsets = _symmetric_offsets(span, positions)
+    z0, directions, _ = _latent_inputs(generator, z0, direction[None], [name])
+    device = z0.device
+    if isinstance(generator, torch.nn.Module):
+        device = next((p.device for p in generator.parameters()), device)
+    class_slider = widgets.SelectionSlider(
+        options=[(str(c), k) for k, c in enumerate(classes)], value=0, description="class",
+        continuous_update=True, layout=widgets.Layout(**SLIDER_LAYOUT), style=SLIDER_STYLE)
+    z_slider = widgets.SelectionSlider(
+        options=[(_offset_label(t), i) for i, t in enumerate(offsets)], value=positions // 2,
+        description=name, continuous_update=True, layout=widgets.Layout(**SLIDER_LAYOUT),
+        style=SLIDER_STYLE)
+    z = torch.stack([z0 + t * directions[0] for t in offsets]).to(device)  # (positions, D)
+    links, inner = [], []
+    for k in range(num_classes):
+        with torch.no_grad():
+            images = generator(z, torch.full((positions,), k, device=device))
+        frames = [widgets.Image(value=images_to_png(x[None], scale=scale), format="png")
+                  for x in images]
+        stack = widgets.Stack(frames, selected_index=positions // 2)
+        links.append(widgets.jslink((z_slider, "index"), (stack, "selected_index")))
+        inner.append(stack)
+    outer = widgets.Stack(inner, selected_index=0)
+    links.append(widgets.jslink((class_slider, "index"), (outer, "selected_index")))
+    box = widgets.VBox([class_slider, z_slider, outer])
+    box.add_class(SCRUBBER_CLASS)
+    box.sliders, box.stack, box.offsets, box.links = [class_slider, z_slider], outer, offsets, links
     return box

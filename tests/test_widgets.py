@@ -226,3 +226,38 @@ def test_explorers_take_a_float64_z0_for_a_float32_model():
                                  positions=3)
     assert len(box.stack.children) == 3
     assert latent_explorer(_decoder(), z0).latent().dtype == torch.float32
+
+
+def test_static_conditional_explorer_has_a_frame_per_class_and_offset_all_linked():
+    import torch
+
+    from gan_lessons.models import ConditionalGANConfig, build_gan
+    from gan_lessons.widgets import images_to_png, static_conditional_explorer
+
+    torch.manual_seed(0)
+    g, _ = build_gan("conditional", ConditionalGANConfig(
+        num_classes=3, image_size=16, channels=1, latent_dim=4, width=4, max_width=8))
+    g.eval()
+    z0, direction = torch.zeros(4), torch.eye(4)[0]
+    box = static_conditional_explorer(g, z0, direction, classes=["a", "b", "c"], positions=3)
+    class_slider, z_slider = box.sliders
+    assert [label for label, _ in class_slider.options] == ["a", "b", "c"]
+    assert len(box.stack.children) == 3
+    assert all(len(inner.children) == 3 for inner in box.stack.children)
+    with torch.no_grad():  # class 2 at offset 0 is G(z0, 2)
+        expected = images_to_png(g(z0[None], torch.tensor([2])), scale=4)
+    assert box.stack.children[2].children[1].value == expected
+    assert len({inner.children[1].value for inner in box.stack.children}) == 3
+    linked = {(link.source[0], link.target[0]) for link in box.links}
+    assert (class_slider, box.stack) in linked
+    assert all((z_slider, inner) in linked for inner in box.stack.children)
+    assert "gan-lessons-scrubber" in box._dom_classes
+
+
+def test_static_conditional_explorer_refuses_an_unconditional_generator():
+    import torch
+
+    from gan_lessons.widgets import static_conditional_explorer
+
+    with pytest.raises(TypeError, match="generator must be a conditional generator"):
+        static_conditional_explorer(_decoder(), torch.zeros(3), torch.eye(3)[0])
