@@ -498,6 +498,7 @@ def sample_command(*, checkpoint: str | os.PathLike, out: str | os.PathLike = "s
     from ._validate import check_int
     from .checkpoints import atomic_write, load_models
     from .device import get_device
+    from .models.conditional import each_class_in_turn
     from .plotting import figure_format
 
     num = check_int(num, "num", minimum=1)
@@ -511,19 +512,18 @@ def sample_command(*, checkpoint: str | os.PathLike, out: str | os.PathLike = "s
     generator = models["generator"]
     classes = getattr(generator, "num_classes", None)  # a conditional generator: 0, 1, ...
 
-    def draw(z, first: int = 0):
-        labels = {} if classes is None else {
-            "labels": torch.arange(first, first + len(z), device=device) % classes}
-        return generator(z.to(device), **labels)
+    def drawer():
+        return generator if classes is None else each_class_in_turn(generator, classes)
 
     with torch.no_grad():  # one sample's size, to refuse what cannot fit before drawing it all
-        per_sample = draw(torch.zeros(1, generator.latent_dim))[0].numel()
+        per_sample = drawer()(torch.zeros(1, generator.latent_dim, device=device))[0].numel()
     _check_memory(num * (generator.latent_dim + 6 * per_sample) * 4 + num * 200,
                   f"--num {num} samples", "draw fewer samples")
     z = torch.randn(num, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():  # in chunks, so the generator's activations stay small
-        samples = torch.cat([draw(chunk, 512 * i).float().cpu()
-                             for i, chunk in enumerate(z.split(512))])  # (num, *data_shape)
+        draw = drawer()
+        samples = torch.cat([draw(chunk.to(device)).float().cpu()
+                             for chunk in z.split(512)])  # (num, *data_shape)
     if samples.ndim == 4:
         from .plotting import image_grid
 

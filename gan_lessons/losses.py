@@ -243,7 +243,7 @@ def hinge_generator_loss(d_fake: torch.Tensor) -> torch.Tensor:
     Returns:
         A 0-dim float32 tensor.
     """
-    return -_scores(d_fake, "d_fake").mean()
+    return wasserstein_generator_loss(d_fake)
 
 
 def least_squares_critic_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:

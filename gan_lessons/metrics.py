@@ -724,7 +724,9 @@ def _sampler(generator, n: int, latent_dim: int | None, device):
         return x
 
     def fresh():  # a conditional generator's classes start again at 0 in every pass
-        return _balanced_classes(draw, classes) if conditional else draw
+        from .models.conditional import each_class_in_turn
+
+        return each_class_in_turn(draw, classes) if conditional else draw
 
     with torch.no_grad(), _eval_mode(generator):
         shape = tuple(call(torch.zeros(2, size), fresh()).shape[1:])
@@ -737,22 +739,6 @@ def _sampler(generator, n: int, latent_dim: int | None, device):
                 yield call(chunk, draw_all)
 
     return shape, sampled
-
-
-def _balanced_classes(generator, num_classes: int):
-    """``z -> generator(z, labels)`` with the labels 0, 1, ..., ``num_classes - 1`` in turn
-    across all calls (equally many samples of each class)."""
-    import torch
-
-    drawn = 0
-
-    def draw(z):
-        nonlocal drawn
-        labels = torch.arange(drawn, drawn + len(z), device=z.device) % num_classes
-        drawn += len(z)
-        return generator(z, labels=labels)
-
-    return draw
 
 
 def _check_fake(x, shape: tuple[int, ...] | None) -> None:

@@ -52,7 +52,7 @@ from gan_lessons.models import (
     describe_model,
     register_family,
 )
-from gan_lessons.models.conditional import check_labels
+from gan_lessons.models.conditional import check_labels, each_class_in_turn
 from gan_lessons.models.dcgan import dcgan_discriminator_trunk, dcgan_start_size, spectral_normalize
 from gan_lessons.models.summary import layer_shapes, layer_table
 
@@ -472,6 +472,9 @@ BAD_INPUTS = [
     (ConditionalGANConfig, {"discriminator": "auxiliary"}, ValueError,
      "discriminator must be one of ('concat', 'projection')"),
     (ConditionalGANConfig, {"d_norm": "instance"}, ValueError, "d_norm must be one of"),
+    (each_class_in_turn, {"generator": G_DC, "num_classes": 0}, ValueError,
+     "num_classes must be"),
+    (each_class_in_turn, {"generator": G_DC, "num_classes": 2.5}, TypeError, "num_classes"),
     (check_labels, {"labels": torch.zeros(2), "batch_size": 2, "num_classes": 3}, TypeError,
      "labels must be an integer tensor"),
     (check_labels, {"labels": Y2, "batch_size": 3, "num_classes": 3}, ValueError,

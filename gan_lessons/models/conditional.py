@@ -43,6 +43,7 @@ __all__ = [
     "ConditionalGenerator",
     "ProjectionDiscriminator",
     "check_labels",
+    "each_class_in_turn",
 ]
 
 CONDITIONAL_DISCRIMINATORS = ("concat", "projection")
@@ -252,3 +253,19 @@ class ProjectionDiscriminator(ConditionalDiscriminator):
         phi = self.trunk(x).sum(dim=(2, 3))  # (B, F)
         projection = (self.embed(labels) * phi).sum(dim=1, keepdim=True)  # <embed(y), phi(x)>
         return self.psi(phi) + projection
+
+
+def each_class_in_turn(generator, num_classes: int):
+    """``z (B, D) -> generator(z, labels=...)`` with the labels ``0, 1, ..., num_classes - 1``
+    in turn, continued across calls: drawing in chunks gives every class equally often (the
+    metrics, ``python -m gan_lessons sample``). Each call of this function starts at 0."""
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
+    drawn = 0
+
+    def draw(z: torch.Tensor) -> torch.Tensor:
+        nonlocal drawn
+        labels = torch.arange(drawn, drawn + len(z), device=z.device) % num_classes
+        drawn += len(z)
+        return generator(z, labels=labels)
+
+    return draw
