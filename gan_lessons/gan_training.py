@@ -153,6 +153,11 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int | None 
         e.copy_(b)
 
 
+def _raw(scores: torch.Tensor) -> torch.Tensor:
+    """The critic's scores as they are (the games without a probability)."""
+    return scores
+
+
 @contextlib.contextmanager
 def _frozen(module: nn.Module) -> Iterator[None]:
     """Turn off gradients of ``module``'s parameters (restored afterwards): the generator's
@@ -235,7 +240,7 @@ class GANStep:
                             f"{type(ema).__name__}")
         self.ema, self.ema_decay = ema, check_float(ema_decay, "ema_decay", 0.0, 1.0)
         self.conditional = check_bool(conditional, "conditional")
-        self._score = torch.sigmoid if self.game in _LOGIT_GAMES else torch.clone
+        self._score = torch.sigmoid if self.game in _LOGIT_GAMES else _raw
 
     def _next(self, batches: Iterator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The next real batch ``(B, *data_shape)`` and the models' extra inputs: ``{}``, or
@@ -278,9 +283,11 @@ class GANStep:
                 d_real = discriminator(x_real, **cond)  # (B, 1) scores
                 d_fake = discriminator(x_fake, **cond)  # (B, 1) scores
                 loss_d = self.critic_loss(d_real, d_fake)
-            penalties = self._penalties(x_real, x_fake, cond)
-            loss_d = (loss_d + self.gp_weight * penalties.get("loss_gp", 0.0)
-                      + self.r1_gamma / 2 * penalties.get("loss_r1", 0.0))
+            penalties = self._penalties(x_real, x_fake, cond)  # {} when both are off
+            if "loss_gp" in penalties:
+                loss_d = loss_d + self.gp_weight * penalties["loss_gp"]
+            if "loss_r1" in penalties:
+                loss_d = loss_d + self.r1_gamma / 2 * penalties["loss_r1"]
             self.opt_d.zero_grad(set_to_none=True)
             amp.backward_step(loss_d, self.opt_d, "discriminator")
             if self.clip_value is not None:
