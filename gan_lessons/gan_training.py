@@ -90,12 +90,7 @@ class GANTrainConfig(TrainConfig):
         super().__post_init__()
         check_float(self.lr_g, "lr_g", 0.0, MAX_LR, exclusive_minimum=True)
         check_float(self.lr_d, "lr_d", 0.0, MAX_LR, exclusive_minimum=True)
-        if not isinstance(self.betas, tuple | list) or len(self.betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {self.betas!r}")
-        betas = tuple(check_float(b, f"betas[{i}]", 0.0) for i, b in enumerate(self.betas))
-        if max(betas) >= 1.0:
-            raise ValueError(f"betas must lie in [0, 1), got {betas}")
-        object.__setattr__(self, "betas", betas)
+        object.__setattr__(self, "betas", _check_betas(self.betas))
         check_int(self.d_steps, "d_steps", minimum=1)
         check_choice(self.generator_loss, "generator_loss", ADVERSARIAL_LOSSES)
         for name in ("gp_weight", "r1_gamma"):
@@ -118,13 +113,30 @@ class GANTrainConfig(TrainConfig):
         check_bool(self.fused_adam, "fused_adam")
 
 
+def _check_betas(betas) -> tuple[float, float]:
+    """Adam's ``(beta1, beta2)`` as a tuple of floats in ``[0, 1)``."""
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    betas = tuple(check_float(b, f"betas[{i}]", 0.0) for i, b in enumerate(betas))
+    if max(betas) >= 1.0:
+        raise ValueError(f"betas must lie in [0, 1), got {betas}")
+    return betas
+
+
 def make_adam(params, lr: float, betas: tuple[float, float],
               fused: bool = True) -> torch.optim.Adam:
     """``torch.optim.Adam(params, lr, betas)``, with torch's fused kernel when ``fused`` and
     torch supports it for these parameters' device and dtype (else the default kernel: the
     same update rule)."""
     check_float(lr, "lr", 0.0, MAX_LR, exclusive_minimum=True)
+    betas = _check_betas(betas)
+    if isinstance(params, torch.Tensor | nn.Module | str) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be an iterable of tensors (e.g. model.parameters()), got "
+                        f"{type(params).__name__}")
     params = list(params)
+    if not params or not all(isinstance(p, torch.Tensor) for p in params):
+        raise ValueError("params must hold at least one tensor and nothing else "
+                         "(e.g. model.parameters())")
     if check_bool(fused, "fused"):
         try:
             return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
@@ -140,6 +152,9 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int | None 
     ``d = min(decay, (1 + step) / (10 + step))`` (TensorFlow's ``ExponentialMovingAverage``
     with ``num_updates``), so that the average is not dominated by the random initial weights
     in a short run."""
+    for value, name in ((ema, "ema"), (model, "model")):
+        if not isinstance(value, nn.Module):
+            raise TypeError(f"{name} must be an nn.Module, got {type(value).__name__}")
     d = check_float(decay, "decay", 0.0, 1.0)
     if step is not None:
         d = min(d, (1 + check_int(step, "step", minimum=0)) / (10 + step))
@@ -220,6 +235,13 @@ class GANStep:
                  conditional: bool = False) -> None:
         if not isinstance(getattr(generator, "latent_dim", None), int):
             raise TypeError("generator must have an int attribute latent_dim (the length of z)")
+        if not callable(discriminator):
+            raise TypeError(f"discriminator must be callable (a model), got "
+                            f"{type(discriminator).__name__}")
+        for value, name in ((opt_g, "opt_g"), (opt_d, "opt_d")):
+            if not isinstance(value, torch.optim.Optimizer):
+                raise TypeError(f"{name} must be a torch.optim.Optimizer, got "
+                                f"{type(value).__name__}")
         self.generator, self.discriminator = generator, discriminator
         self.opt_g, self.opt_d = opt_g, opt_d
         self.game = check_choice(generator_loss, "generator_loss", ADVERSARIAL_LOSSES)

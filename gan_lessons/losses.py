@@ -43,6 +43,7 @@ __all__ = [
     "AdversarialLoss",
     "ELBOLoss",
     "bce_reconstruction",
+    "critic_gradient_norms",
     "discriminator_loss",
     "elbo_loss",
     "generator_loss_minimax",
@@ -340,18 +341,22 @@ def _autocast_off(device: torch.device):
         return contextlib.nullcontext()
 
 
+def _check_scores(scores, batch: int) -> None:
+    """Check that a critic returned floating scores ``(batch,)`` or ``(batch, 1)``."""
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(f"critic must return a torch.Tensor of scores, got "
+                        f"{type(scores).__name__}")
+    if not (scores.shape in ((batch,), (batch, 1)) and scores.is_floating_point()):
+        raise ValueError(f"critic must return floating scores of shape ({batch},) or "
+                         f"({batch}, 1), got {scores.dtype} {tuple(scores.shape)}")
+
+
 def _gradient_of_scores(critic, x: torch.Tensor, critic_kwargs: dict) -> torch.Tensor:
     """``grad_x sum(critic(x))`` for a leaf ``x`` ``(B, ...)`` that requires grad, with
     ``create_graph=True`` so the result is differentiable w.r.t. the critic's parameters. The
     gradient of a score that does not depend on ``x`` is 0."""
     scores = critic(x, **critic_kwargs)
-    if not isinstance(scores, torch.Tensor):
-        raise TypeError(f"critic must return a torch.Tensor of scores, got "
-                        f"{type(scores).__name__}")
-    batch = x.shape[0]
-    if not (scores.shape in ((batch,), (batch, 1)) and scores.is_floating_point()):
-        raise ValueError(f"critic must return floating scores of shape ({batch},) or "
-                         f"({batch}, 1), got {scores.dtype} {tuple(scores.shape)}")
+    _check_scores(scores, x.shape[0])
     if not scores.requires_grad:
         return torch.zeros_like(x)
     (grad,) = torch.autograd.grad(scores, x, grad_outputs=torch.ones_like(scores),
@@ -450,6 +455,40 @@ def r1_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,
         x = x_real.detach().to(dtype).requires_grad_(True)
         grad = _gradient_of_scores(critic, x, critic_kwargs)
         return grad.flatten(1).pow(2).sum(1).mean()
+
+
+def critic_gradient_norms(critic: Callable[..., torch.Tensor], x: torch.Tensor,
+                          **critic_kwargs) -> torch.Tensor:
+    r"""The critic's slope at each sample: :math:`\lVert \nabla_x D(x_i) \rVert_2` per sample.
+
+    A measurement, not a loss: the result is detached (no graph is kept), so it can be called
+    on a trained critic to check how close to 1-Lipschitz it is, at real, generated or
+    interpolated points. The norm runs over all non-batch dimensions, as in
+    :func:`gradient_penalty`; it runs in float32 with autocast off (float64 stays float64).
+
+    Args:
+        critic: called as ``critic(x, **critic_kwargs)``, returning scores ``(B,)`` or
+            ``(B, 1)``.
+        x: points ``(B, ...)``, e.g. ``(B, 2)`` or ``(B, C, H, W)``.
+        **critic_kwargs: passed on to the critic, e.g. ``labels=...``.
+
+    Returns:
+        ``(B,)`` norms, ``>= 0``.
+    """
+    _check_critic(critic)
+    _images(x, "x")
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    with torch.enable_grad(), _autocast_off(x.device):
+        x = x.detach().to(dtype).requires_grad_(True)
+        scores = critic(x, **critic_kwargs)
+        _check_scores(scores, x.shape[0])
+        if not scores.requires_grad:
+            return torch.zeros(x.shape[0], dtype=dtype, device=x.device)
+        (grad,) = torch.autograd.grad(scores, x, grad_outputs=torch.ones_like(scores),
+                                      allow_unused=True)
+    if grad is None:
+        return torch.zeros(x.shape[0], dtype=dtype, device=x.device)
+    return grad.flatten(1).norm(dim=1).detach()
 
 
 # --------------------------------------------------------------------------- autoencoders

@@ -39,7 +39,13 @@ class MixedPrecision:
     """
 
     def __init__(self, device: str | torch.device, enabled: bool = False) -> None:
-        device = torch.device(device)
+        if not isinstance(device, str | torch.device):
+            raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
+        try:
+            device = torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(f"device must name a torch device ('cpu', 'cuda', 'cuda:0', "
+                             f"'mps', ...), got {device!r}") from exc
         check_bool(enabled, "enabled")
         self.enabled = enabled and (
             device.type == "cuda" or (device.type == "cpu" and cpu_has_native_bfloat16()))

@@ -23,11 +23,14 @@ from gan_lessons import (
     conv,
     data,
     divergences,
+    gan_training,
     latent,
     losses,
     metrics,
     neighbours,
     plotting,
+    train,
+    wasserstein,
     widgets,
 )
 from gan_lessons.models import (
@@ -61,12 +64,15 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.losses", "gan_lessons.neighbours", "gan_lessons.metrics",
            "gan_lessons.divergences", "gan_lessons.widgets", "gan_lessons.models",
            "gan_lessons.models.mlp", "gan_lessons.models.dcgan", "gan_lessons.models.autoencoder",
-           "gan_lessons.models.summary", "gan_lessons.models.conditional"]
+           "gan_lessons.models.summary", "gan_lessons.models.conditional",
+           "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
     "AdversarialLoss",
     "PRDC", "Score", "Evaluation", "clear_cache",  # metrics' results, and a call without input
+    "TrainState", "TrainResult",  # what training hands to callbacks and returns
+    "CheckpointLockedError", "DataError", "TrainingDivergedError",
 }
 
 # small models, so that the table builds in a moment
@@ -104,7 +110,61 @@ POINTS = torch.zeros(5, 2)
 HALF = [0.5, 0.5]
 NAN = float("nan")
 
+GAN_CONFIG = gan_training.GANTrainConfig(num_steps=1)
+OPT_MLP = torch.optim.SGD(G_MLP.parameters(), lr=0.1)
+
 BAD_INPUTS = [
+    # ----------------------------------------------------------------- training
+    (train.TrainConfig, {"num_steps": -1}, ValueError, "num_steps must be >= 0"),
+    (train.TrainConfig, {"num_steps": 1, "batch_size": 0}, ValueError, "batch_size must be"),
+    (train.BatchStream, {"data": "x", "batch_size": 4}, TypeError, "data must be a tensor"),
+    (train.MixedPrecision, {"device": "gpu0"}, ValueError, "device must name a torch device"),
+    (train.MixedPrecision, {"device": 0}, TypeError, "device must be a str or torch.device"),
+    (train.MixedPrecision, {"device": "cpu", "enabled": "yes"}, TypeError, "enabled must be"),
+    (train.fit, {"step_fn": "step", "models": {}, "optimizers": {}, "data": POINTS,
+                 "config": train.TrainConfig(num_steps=1)}, TypeError, "step_fn must be callable"),
+    (gan_training.GANTrainConfig, {"num_steps": 1, "lr_g": -1.0}, ValueError, "lr_g must be"),
+    (gan_training.GANTrainConfig, {"num_steps": 1, "generator_loss": "wasserstein"}, ValueError,
+     "generator_loss must be one of"),
+    (gan_training.GANTrainConfig, {"num_steps": 1, "betas": (0.5, 1.0)}, ValueError,
+     "betas must lie in [0, 1)"),
+    (gan_training.GANTrainConfig, {"num_steps": 1, "d_steps": 5, "reuse_fakes": True},
+     ValueError, "reuse_fakes needs d_steps == 1"),
+    (gan_training.GANStep, {"generator": G_MLP, "discriminator": "D", "opt_g": OPT_MLP,
+                            "opt_d": OPT_MLP}, TypeError, "discriminator must be callable"),
+    (gan_training.GANStep, {"generator": G_MLP, "discriminator": D_MLP, "opt_g": OPT_MLP,
+                            "opt_d": None}, TypeError, "opt_d must be a torch.optim.Optimizer"),
+    (gan_training.GANStep, {"generator": nn.Linear(2, 2), "discriminator": D_MLP,
+                            "opt_g": OPT_MLP, "opt_d": OPT_MLP}, TypeError,
+     "generator must have an int attribute latent_dim"),
+    (gan_training.make_adam, {"params": G_MLP, "lr": 1e-3, "betas": (0.5, 0.9)}, TypeError,
+     "params must be an iterable of tensors"),
+    (gan_training.make_adam, {"params": [], "lr": 1e-3, "betas": (0.5, 0.9)}, ValueError,
+     "params must hold at least one tensor"),
+    (gan_training.make_adam, {"params": G_MLP.parameters(), "lr": 0, "betas": (0.5, 0.9)},
+     ValueError, "lr must be > 0"),
+    (gan_training.make_adam, {"params": G_MLP.parameters(), "lr": 1e-3, "betas": 0.5},
+     ValueError, "betas must be a pair"),
+    (gan_training.update_ema, {"ema": "g", "model": G_MLP, "decay": 0.9}, TypeError,
+     "ema must be an nn.Module"),
+    (gan_training.update_ema, {"ema": G_MLP, "model": D_MLP, "decay": 0.9}, ValueError,
+     "ema must be a copy of model"),
+    (gan_training.update_ema, {"ema": G_MLP, "model": G_MLP, "decay": 1.5}, ValueError,
+     "decay must be <= 1.0"),
+    (gan_training.update_ema, {"ema": G_MLP, "model": G_MLP, "decay": 0.9, "step": -1},
+     ValueError, "step must be >= 0"),
+    (gan_training.train_gan, {"generator": G_MLP, "discriminator": D_MLP, "data": POINTS,
+                              "config": 3}, TypeError, "config must be a GANTrainConfig"),
+    (gan_training.train_gan, {"generator": G_MLP, "discriminator": D_MLP, "data": "ring",
+                              "config": GAN_CONFIG}, TypeError, "data must be a tensor"),
+    # ----------------------------------------------------------------- wasserstein
+    (wasserstein.wasserstein_1d, {"p": HALF, "q": [1.0]}, ValueError,
+     "p and q must have the same length"),
+    (wasserstein.wasserstein_1d, {"p": HALF, "q": HALF, "cell_width": -1.0}, ValueError,
+     "cell_width must be > 0"),
+    (wasserstein.wasserstein_matching, {"a": POINTS, "b": POINTS[:3]}, ValueError,
+     "a and b must have the same shape"),
+    (wasserstein.wasserstein_matching, {"a": None, "b": POINTS}, TypeError, "a must be an array"),
     # ----------------------------------------------------------------- data
     (data.data_root, {"root": 3}, TypeError, "root must be a str"),
     (data.load_dataset, {"name": 3}, TypeError, "name must be one of"),
@@ -296,6 +356,11 @@ BAD_INPUTS = [
     (losses.gradient_penalty, {"critic": D_DC, "x_real": IMAGES, "x_fake": IMAGES,
                                "generator": 0}, TypeError, "generator must be a torch.Generator"),
     (losses.r1_penalty, {"critic": "D", "x_real": IMAGES}, TypeError, "critic must be callable"),
+    (losses.critic_gradient_norms, {"critic": None, "x": IMAGES}, TypeError,
+     "critic must be callable"),
+    (losses.critic_gradient_norms, {"critic": D_DC, "x": IMAGES.int()}, TypeError,
+     "x must be a floating-point tensor"),
+    (losses.critic_gradient_norms, {"critic": D_DC, "x": Z3}, ValueError, "x must have shape"),
     (losses.r1_penalty, {"critic": D_DC, "x_real": torch.zeros(0, 1, 4, 4)}, ValueError,
      "x_real must have shape (B, ...) with at least 2 dimensions and B >= 1"),
     # ----------------------------------------------------------------- neighbours

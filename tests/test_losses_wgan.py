@@ -14,6 +14,7 @@ from gan_lessons.losses import (
     ADVERSARIAL_LOSSES,
     GENERATOR_LOSSES,
     AdversarialLoss,
+    critic_gradient_norms,
     discriminator_loss,
     generator_loss_minimax,
     generator_loss_nonsaturating,
@@ -148,6 +149,37 @@ def test_linear_critic_penalties(shape, column):
     if len(shape) == 4:
         # a norm over the channels only would see per-pixel pieces of w, all shorter than 2
         assert (2 * unit).norm(dim=0).max() < 1.9
+
+
+@pytest.mark.parametrize("shape", [(5, 6), (3, 2, 3, 4)], ids=["vectors", "images"])
+def test_critic_gradient_norms_of_a_linear_critic(shape):
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(shape, generator=gen)
+    w = torch.randn(shape[1:], generator=gen)
+    norms = critic_gradient_norms(_linear_critic(3 * w / w.norm(), column=True), x)
+    assert norms.shape == (shape[0],)
+    assert not norms.requires_grad
+    torch.testing.assert_close(norms, torch.full((shape[0],), 3.0))
+
+
+def test_critic_gradient_norms_per_sample_against_a_loop():
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 1))
+    x = torch.randn(4, 3, 2, 2)
+    expected = []
+    for xi in x:
+        xi = xi[None].clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(critic(xi).sum(), xi)
+        expected.append(g.norm())
+    torch.testing.assert_close(critic_gradient_norms(critic, x), torch.stack(expected))
+    # a critic that ignores x has slope 0; labels reach a conditional critic
+    assert critic_gradient_norms(lambda x: torch.ones(len(x)), x).eq(0).all()
+    seen = {}
+    critic_gradient_norms(lambda x, labels: seen.setdefault("y", labels) + x.sum((1, 2, 3)),
+                          x, labels=torch.arange(4.0))
+    assert torch.equal(seen["y"], torch.arange(4.0))
+    with torch.no_grad():  # works where a notebook measures without gradients
+        assert critic_gradient_norms(critic, x).shape == (4,)
 
 
 def test_epsilon_is_uniform_and_drawn_per_sample():
@@ -335,6 +367,10 @@ def test_works_inside_no_grad():
     (lambda: gradient_penalty(lambda x: 1.0, torch.zeros(2, 3), torch.zeros(2, 3)), TypeError,
      "critic must return a torch.Tensor"),
     (lambda: r1_penalty(None, torch.zeros(2, 3)), TypeError, "critic must be callable"),
+    (lambda: critic_gradient_norms(3, torch.zeros(2, 3)), TypeError, "critic must be callable"),
+    (lambda: critic_gradient_norms(abs, torch.zeros(3)), ValueError, "x must have shape (B, ...)"),
+    (lambda: critic_gradient_norms(lambda x: x, torch.zeros(2, 3)), ValueError,
+     "critic must return floating scores of shape (2,) or (2, 1)"),
     (lambda: r1_penalty(abs, torch.zeros(2, 3, dtype=torch.uint8)), TypeError,
      "x_real must be a floating-point tensor"),
     (lambda: r1_penalty(lambda x: x.sum(), torch.zeros(2, 3)), ValueError,
