@@ -50,6 +50,9 @@ from gan_lessons.models import (
     MLPGANConfig,
     MLPGenerator,
     ProjectionDiscriminator,
+    StyleGANConfig,
+    StyleGANDiscriminator,
+    StyleGANGenerator,
     build_gan,
     build_model,
     describe_model,
@@ -57,6 +60,15 @@ from gan_lessons.models import (
 )
 from gan_lessons.models.conditional import check_labels, each_class_in_turn
 from gan_lessons.models.dcgan import dcgan_discriminator_trunk, dcgan_start_size, spectral_normalize
+from gan_lessons.models.stylegan import (
+    EqualizedConv2d,
+    EqualizedLinear,
+    ModulatedConv2d,
+    edit_styles,
+    minibatch_std,
+    modulated_conv2d,
+    style_mix,
+)
 from gan_lessons.models.summary import layer_shapes, layer_table
 
 # modules audited, and the public names that are not callables taking user input
@@ -65,6 +77,7 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.divergences", "gan_lessons.widgets", "gan_lessons.models",
            "gan_lessons.models.mlp", "gan_lessons.models.dcgan", "gan_lessons.models.autoencoder",
            "gan_lessons.models.summary", "gan_lessons.models.conditional",
+           "gan_lessons.models.stylegan",
            "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
@@ -87,6 +100,11 @@ CGAN = ConditionalGANConfig(num_classes=3, image_size=16, channels=1, latent_dim
                             max_width=8)
 G_C, D_CONCAT = ConditionalGenerator(CGAN), ConcatDiscriminator(CGAN)
 D_PROJ = ProjectionDiscriminator(CGAN)
+SG = StyleGANConfig(image_size=16, channels=1, z_dim=4, w_dim=4, width=2, max_width=4)
+G_SG, D_SG = StyleGANGenerator(SG), StyleGANDiscriminator(SG)
+G_SG_C = StyleGANGenerator(StyleGANConfig(image_size=16, channels=1, z_dim=4, w_dim=4, width=2,
+                                          max_width=4, num_classes=3))
+WS = torch.zeros(2, SG.num_ws, 4)
 Y2 = torch.tensor([0, 2])
 
 
@@ -560,6 +578,49 @@ BAD_INPUTS = [
      "labels must be a torch.Tensor"),
     (D_PROJ, {"x": torch.zeros(2, 1, 8, 8), "labels": Y2}, ValueError,
      "x must have shape (B, 1, 16, 16)"),
+    # StyleGAN (issue 13)
+    (StyleGANConfig, {"image_size": 24}, ValueError, "image_size must be a power of two"),
+    (StyleGANConfig, {"channels": 2}, ValueError, "channels must be 1 or 3"),
+    (StyleGANConfig, {"z_dim": -1}, ValueError, "z_dim must be >= 1"),
+    (StyleGANConfig, {"style_block": "demodulated"}, ValueError, "style_block must be one of"),
+    (StyleGANConfig, {"architecture": "orig"}, ValueError, "architecture must be one of"),
+    (StyleGANConfig, {"w_avg_beta": NAN}, ValueError, "w_avg_beta must be finite"),
+    (StyleGANGenerator, {"config": DC}, TypeError, "config must be a StyleGANConfig"),
+    (G_SG, {"z": torch.zeros(2, 5)}, ValueError, "z must have shape (B, 4)"),
+    (G_SG, {"z": torch.zeros(2, 4), "truncation_psi": NAN}, ValueError,
+     "truncation_psi must be finite"),
+    (G_SG, {"z": torch.zeros(2, 4), "noise_mode": "fixed"}, ValueError,
+     "noise_mode must be one of"),
+    (G_SG_C, {"z": torch.zeros(2, 4), "labels": torch.tensor([0, 3])}, ValueError,
+     "labels must be class indices in [0, 3)"),
+    (G_SG.synthesis, {"ws": WS[:, 1:]}, ValueError, "ws must have shape (B, num_ws, w_dim)"),
+    (G_SG.mapping, {"z": torch.zeros(2, 4), "labels": Y2}, ValueError, "labels must be None"),
+    (StyleGANDiscriminator, {"config": CGAN}, TypeError, "config must be a StyleGANConfig"),
+    (D_SG, {"x": torch.zeros(2, 3, 16, 16)}, ValueError, "x must have shape (B, 1, 16, 16)"),
+    (style_mix, {"generator": G_DC, "z_a": torch.zeros(2, 4), "z_b": torch.zeros(2, 4),
+                 "crossover": 1}, TypeError, "generator must be a StyleGANGenerator"),
+    (style_mix, {"generator": G_SG, "z_a": torch.zeros(2, 4), "z_b": torch.zeros(2, 4),
+                 "crossover": SG.num_ws + 1}, ValueError, f"crossover must be <= {SG.num_ws}"),
+    (edit_styles, {"generator": G_SG, "ws": WS, "layers": 0, "direction": torch.zeros(5),
+                   "amount": 1.0}, ValueError, "direction must have shape (4,)"),
+    (edit_styles, {"generator": G_SG, "ws": WS, "layers": 0, "direction": torch.zeros(4),
+                   "amount": "1"}, TypeError, "amount must be a number"),
+    (minibatch_std, {"x": torch.zeros(2, 3), "group_size": 4}, ValueError,
+     "x must have shape (B, C, H, W)"),
+    (minibatch_std, {"x": IMAGES, "group_size": 0}, ValueError, "group_size must be >= 1"),
+    (modulated_conv2d, {"x": IMAGES, "weight": torch.zeros(1, 1, 3, 3),
+                        "styles": torch.ones(3, 1)}, ValueError, "styles must have shape (B, I)"),
+    (modulated_conv2d, {"x": IMAGES.long(), "weight": torch.zeros(1, 1, 3, 3),
+                        "styles": torch.ones(2, 1)}, TypeError,
+     "x must be a floating-point tensor"),
+    (EqualizedLinear, {"in_features": 0, "out_features": 2}, ValueError,
+     "in_features must be >= 1"),
+    (EqualizedLinear, {"in_features": 2, "out_features": 2, "lr_mul": -1.0}, ValueError,
+     "lr_mul must be > 0"),
+    (EqualizedConv2d, {"in_channels": 2, "out_channels": 2, "kernel_size": 1.5}, TypeError,
+     "kernel_size must be an int"),
+    (ModulatedConv2d, {"in_channels": 2, "out_channels": 2, "kernel_size": 2, "w_dim": 4},
+     ValueError, "kernel_size must be odd"),
     (MLPAutoencoderConfig, {"data_shape": (1, 28)}, ValueError, "data_shape must be a (C, H, W)"),
     (MLPAutoencoderConfig, {"hidden": 64}, TypeError, "hidden must be a tuple of ints"),
     (MLPAutoencoderConfig, {"latent_dim": 0}, ValueError, "latent_dim must be >= 1"),

@@ -36,6 +36,7 @@ from .conditional import (
 )
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGANConfig, MLPGenerator
+from .stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
 
 __all__ = [
     "MODEL_FAMILIES",
@@ -56,6 +57,9 @@ __all__ = [
     "MLPGenerator",
     "ModelFamily",
     "ProjectionDiscriminator",
+    "StyleGANConfig",
+    "StyleGANDiscriminator",
+    "StyleGANGenerator",
     "build_gan",
     "build_model",
     "describe_model",
@@ -116,6 +120,8 @@ register_family("conditional", ConditionalGANConfig, generator=ConditionalGenera
 # builds describe themselves as the family's discriminator (their config records the kind)
 _ROLE_OF.update(dict.fromkeys((ConcatDiscriminator, ProjectionDiscriminator),
                               ("conditional", "discriminator")))
+register_family("stylegan", StyleGANConfig, generator=StyleGANGenerator,
+                discriminator=StyleGANDiscriminator)
 
 
 def _family(name: str) -> ModelFamily:

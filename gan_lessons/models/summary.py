@@ -9,10 +9,14 @@ __all__ = ["layer_shapes", "layer_table"]
 
 
 def layer_shapes(model: nn.Module, example: torch.Tensor) -> list[tuple[str, str, tuple, int]]:
-    """Run ``example`` through ``model`` and record every leaf layer it passes.
+    """Run ``example`` through ``model`` and record every layer it passes that is a leaf or
+    holds parameters of its own (e.g. StyleGAN's modulated convolution, whose weight lives
+    beside its style layer), so that the rows' parameter counts add up to the model's.
 
-    Returns rows ``(name, layer type, output shape, parameter count)`` in call order. The model
-    runs in eval mode without gradients; its mode is restored afterwards.
+    Returns rows ``(name, layer type, output shape, parameter count)`` in the order the layers
+    finish (a container after the layers inside it). The model runs in eval mode without
+    gradients; its mode is restored afterwards. A layer that returns something other than a
+    tensor (e.g. a tuple) is listed with the shape of its first tensor output.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -21,10 +25,10 @@ def layer_shapes(model: nn.Module, example: torch.Tensor) -> list[tuple[str, str
     rows: list[tuple[str, str, tuple, int]] = []
     hooks = []
     for name, layer in model.named_modules():
-        if next(layer.children(), None) is None:  # leaf layers only
-            def record(module, inputs, output, name=name):
-                params = sum(p.numel() for p in module.parameters(recurse=False))
-                rows.append((name, type(module).__name__, tuple(output.shape), params))
+        own = sum(p.numel() for p in layer.parameters(recurse=False))
+        if own or next(layer.children(), None) is None:  # leaves and owners of parameters
+            def record(module, inputs, output, name=name or "(model)", own=own):
+                rows.append((name, type(module).__name__, _shape(output), own))
             hooks.append(layer.register_forward_hook(record))
     was_training = model.training
     try:
@@ -36,6 +40,17 @@ def layer_shapes(model: nn.Module, example: torch.Tensor) -> list[tuple[str, str
         for hook in hooks:
             hook.remove()
     return rows
+
+
+def _shape(output) -> tuple:
+    """The shape of a layer's output: of the tensor, or of the first tensor in a tuple/list."""
+    if isinstance(output, torch.Tensor):
+        return tuple(output.shape)
+    if isinstance(output, tuple | list):
+        for item in output:
+            if isinstance(item, torch.Tensor):
+                return tuple(item.shape)
+    return ()
 
 
 def layer_table(model: nn.Module, example: torch.Tensor) -> str:
