@@ -73,6 +73,30 @@ def lab(tmp_path_factory):
         log.close()
 
 
+def _accept_kernel_dialog(page) -> bool:
+    """Accept a "Select Kernel" dialog (the default kernel) if one is open."""
+    if page.locator(".jp-Dialog button.jp-mod-accept").count():
+        page.click(".jp-Dialog button.jp-mod-accept")
+        return True
+    return False
+
+
+def _wait_for_idle_kernel(page, limit_s: float = 180.0) -> None:
+    """Wait until the notebook's kernel is idle, accepting the kernel dialog whenever it
+    shows: on a busy machine it can open well after the notebook has rendered, and while it
+    is open no kernel runs anything (a CI run once timed out on "Run All" that way)."""
+    deadline = time.monotonic() + limit_s
+    idle = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+    while time.monotonic() < deadline:
+        _accept_kernel_dialog(page)
+        if page.locator(idle).count() and not page.locator(".jp-Dialog").count():
+            page.wait_for_timeout(1000)  # settled: no dialog came up in the meantime
+            if not page.locator(".jp-Dialog").count():
+                return
+        page.wait_for_timeout(500)
+    raise AssertionError(f"the kernel was not idle within {limit_s:.0f} s")
+
+
 def test_chapter_runs_renders_myst_and_redraws_a_live_slider(lab):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
@@ -82,11 +106,7 @@ def test_chapter_runs_renders_myst_and_redraws_a_live_slider(lab):
         try:
             page.goto(f"{lab}/lab/tree/{CHAPTER}", timeout=120_000)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-            page.wait_for_timeout(3000)
-            if page.locator(".jp-Dialog").count():  # "Select Kernel": take the default
-                page.click(".jp-Dialog button.jp-mod-accept")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   timeout=120_000)
+            _wait_for_idle_kernel(page)
 
             # MyST, as the learner sees it before running anything
             rendered = page.locator(".jp-MarkdownCell").all_inner_texts()
@@ -97,12 +117,23 @@ def test_chapter_runs_renders_myst_and_redraws_a_live_slider(lab):
 
             page.click(".lm-MenuBar-itemLabel:text-is('Run')")
             page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-            page.wait_for_function(
-                """() => {
-                    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-                        .map(p => p.textContent);
-                    return prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t));
-                }""", timeout=RUN_ALL_LIMIT_MS)
+            page.wait_for_timeout(1000)
+            _accept_kernel_dialog(page)  # a late "Select Kernel" would block the run
+            try:
+                page.wait_for_function(
+                    """() => {
+                        const prompts = [...document.querySelectorAll(
+                            '.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
+                        return prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t));
+                    }""", timeout=RUN_ALL_LIMIT_MS)
+            except sync_api.TimeoutError as exc:  # say where it stood, for the next reader
+                prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+                status = page.locator(".jp-Notebook-ExecutionIndicator").get_attribute(
+                    "data-status")
+                raise AssertionError(
+                    f"Run All did not finish in {RUN_ALL_LIMIT_MS / 1000:.0f} s: kernel status "
+                    f"{status!r}, dialogs open {page.locator('.jp-Dialog').count()}, prompts "
+                    f"{[p.strip() for p in prompts]}") from exc
             errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']").count()
             assert errors == 0, f"{errors} cells raised in JupyterLab"
 
