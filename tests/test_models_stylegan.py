@@ -548,3 +548,22 @@ def test_layer_table_counts_every_parameter():
                            (StyleGANDiscriminator(config), torch.randn(2, 1, 16, 16))):
         rows = layer_shapes(model, example)
         assert sum(params for *_, params in rows) == sum(p.numel() for p in model.parameters())
+
+
+def test_adain_against_instance_norm_and_by_hand():
+    from gan_lessons.models.stylegan import adain
+
+    # one channel [1, 2, 3, 4]: mean 2.5, population std sqrt(1.25); style: std 2, mean 10
+    x = torch.tensor([1.0, 2.0, 3.0, 4.0]).view(1, 1, 2, 2)
+    out = adain(x, torch.tensor([[2.0]]), torch.tensor([[10.0]]), eps=0.0)
+    expected = 10 + 2 * (torch.tensor([1.0, 2.0, 3.0, 4.0]) - 2.5) / math.sqrt(1.25)
+    torch.testing.assert_close(out.flatten(), expected)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 4, 5, 5, generator=gen)
+    scale, shift = torch.randn(3, 4, generator=gen), torch.randn(3, 4, generator=gen)
+    oracle = F.instance_norm(x, eps=1e-5) * scale[:, :, None, None] + shift[:, :, None, None]
+    torch.testing.assert_close(adain(x, scale, shift, eps=1e-5), oracle)
+    with pytest.raises(ValueError, match="scale must have shape"):
+        adain(x, scale[:, :2], shift)
+    with pytest.raises(ValueError, match="x must have shape"):
+        adain(x[0], scale, shift)

@@ -100,6 +100,7 @@ __all__ = [
     "StyleGANConfig",
     "StyleGANDiscriminator",
     "StyleGANGenerator",
+    "adain",
     "edit_styles",
     "minibatch_std",
     "modulated_conv2d",
@@ -393,6 +394,44 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     return x
 
 
+def adain(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, *,
+          eps: float = 1e-8) -> torch.Tensor:
+    r"""Adaptive instance normalisation (Huang & Belongie, 2017), as StyleGAN (2019) uses it.
+
+    .. math::
+        \mathrm{AdaIN}(x, y)_{bc} = y_{s,bc}\,\frac{x_{bc} - \mu(x_{bc})}{\sigma(x_{bc})}
+        + y_{b,bc}
+
+    Each channel ``c`` of each sample ``b`` is normalised over its pixels to mean 0 and
+    standard deviation 1 (population std, ``sqrt(mean((x - mu)^2) + eps)``), then scaled and
+    shifted by the style. In style transfer the style is the channel statistics of another
+    image's features (``scale = sigma(y)``, ``shift = mu(y)``); in StyleGAN it is an affine map
+    of ``w``.
+
+    Args:
+        x: features ``(B, C, H, W)``.
+        scale: ``(B, C)``, the new standard deviation of each channel.
+        shift: ``(B, C)``, the new mean of each channel.
+        eps: added to the variance.
+
+    Returns ``(B, C, H, W)`` whose channels have mean ``shift`` and std ``|scale|`` (up to
+    ``eps``).
+    """
+    x = _check_tensor(x, "x")
+    scale = _check_tensor(scale, "scale")
+    shift = _check_tensor(shift, "shift")
+    eps = check_float(eps, "eps", minimum=0.0)
+    if x.ndim != 4:
+        raise ValueError(f"x must have shape (B, C, H, W), got {tuple(x.shape)}")
+    for value, name in ((scale, "scale"), (shift, "shift")):
+        if value.shape != x.shape[:2]:
+            raise ValueError(f"{name} must have shape (B, C) = {tuple(x.shape[:2])}, got "
+                             f"{tuple(value.shape)}")
+    x = x - x.mean(dim=(2, 3), keepdim=True)
+    x = x * (x.square().mean(dim=(2, 3), keepdim=True) + eps).rsqrt()
+    return x * scale[:, :, None, None].to(x.dtype) + shift[:, :, None, None].to(x.dtype)
+
+
 class ModulatedConv2d(nn.Module):
     """A modulated convolution layer: the affine map ``w -> styles`` and the weight.
 
@@ -468,10 +507,7 @@ class _SynthesisLayer(nn.Module):
             x = x + (self.noise_const * self.noise_strength).to(x.dtype)
         x = _lrelu(x + self.bias.to(x.dtype)[:, None, None])
         if self.style_block == "adain":
-            mean = x.mean(dim=(2, 3), keepdim=True)
-            x = x - mean
-            x = x * (x.square().mean(dim=(2, 3), keepdim=True) + 1e-8).rsqrt()
-            x = x * self.style_scale(w)[:, :, None, None] + self.style_shift(w)[:, :, None, None]
+            x = adain(x, self.style_scale(w), self.style_shift(w))
         return x
 
 
