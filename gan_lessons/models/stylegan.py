@@ -385,11 +385,13 @@ def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor
     if styles.shape != (x.shape[0], in_channels):
         raise ValueError(f"styles must have shape (B, I) = ({x.shape[0]}, {in_channels}), got "
                          f"{tuple(styles.shape)}")
-    x = x * styles[:, :, None, None].to(x.dtype)
+    x = x * styles[:, :, None, None].to(x.dtype)  # modulate: scale input channels
     x = F.conv2d(x, weight.to(x.dtype), padding=weight.shape[2] // 2)
     if demodulate:
-        # sum_ik (s_i w_oik)^2 = sum_i s_i^2 (sum_k w_oik^2): a (B, I) @ (I, O) product
-        sigma_sq = styles.square() @ weight.square().sum(dim=(2, 3)).t()  # (B, O)
+        # sum_ik (s_i w_oik)^2 = sum_i s_i^2 sum_k w_oik^2:
+        # a (B, I) @ (I, O) product
+        w_sq = weight.square().sum(dim=(2, 3))  # (O, I)
+        sigma_sq = styles.square() @ w_sq.t()  # (B, O)
         x = x * (sigma_sq + eps).rsqrt()[:, :, None, None].to(x.dtype)
     return x
 
@@ -427,9 +429,10 @@ def adain(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, *,
         if value.shape != x.shape[:2]:
             raise ValueError(f"{name} must have shape (B, C) = {tuple(x.shape[:2])}, got "
                              f"{tuple(value.shape)}")
-    x = x - x.mean(dim=(2, 3), keepdim=True)
+    scale, shift = scale.to(x.dtype), shift.to(x.dtype)
+    x = x - x.mean(dim=(2, 3), keepdim=True)  # per sample and channel
     x = x * (x.square().mean(dim=(2, 3), keepdim=True) + eps).rsqrt()
-    return x * scale[:, :, None, None].to(x.dtype) + shift[:, :, None, None].to(x.dtype)
+    return x * scale[:, :, None, None] + shift[:, :, None, None]
 
 
 class ModulatedConv2d(nn.Module):
