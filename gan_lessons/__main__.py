@@ -2,6 +2,7 @@
 
     python -m gan_lessons train --model mlp --data mnist --steps 3000 --out runs/mlp_mnist.pt
     python -m gan_lessons train --data ring --steps 2000 --out runs/mlp_ring.pt
+    python -m gan_lessons train --model stylegan --data cifar10 --steps 5000 --out runs/sg.pt
     python -m gan_lessons train-ae --model conv_vae --data mnist --latent-dim 2 --out runs/vae.pt
     python -m gan_lessons sample --checkpoint runs/mlp_mnist.pt --num 64 --out samples.png
     python -m gan_lessons evaluate runs/mlp_mnist.pt --data mnist --num 10000
@@ -86,12 +87,12 @@ def _build_mlp(data_shape: tuple[int, ...], latent_dim: int | None, width: int |
     from .models import MLPGANConfig, build_gan
 
     if width is not None:
-        raise ValueError("--width applies to --model dcgan only")
+        raise ValueError("--width applies to --model dcgan and stylegan only")
     if d_norm is not None:
         raise ValueError("--d-norm applies to --model dcgan only")
     if num_classes is not None:
-        raise ValueError("--conditional needs --model dcgan (the conditional models are "
-                         "convolutional)")
+        raise ValueError("--conditional needs --model dcgan or stylegan (the conditional "
+                         "models are convolutional)")
     if data_shape == (2,):
         config = MLPGANConfig.toy(latent_dim=latent_dim or 2)
     else:
@@ -116,7 +117,32 @@ def _build_dcgan(data_shape: tuple[int, ...], latent_dim: int | None, width: int
         **options, num_classes=num_classes, discriminator=cond_discriminator or "projection"))
 
 
-MODELS: dict[str, Callable] = {"mlp": _build_mlp, "dcgan": _build_dcgan}
+def _build_stylegan(data_shape: tuple[int, ...], latent_dim: int | None,
+                    width: int | None = None, *, d_norm: str | None = None,
+                    num_classes: int | None = None, cond_discriminator: str | None = None):
+    """``(generator, discriminator)``: a StyleGAN2 for square images of a supported size
+    (``--latent-dim`` is ``z_dim``, ``--width`` the channels at the image resolution); with
+    ``num_classes`` the conditional one (label embedding in the mapping network, projection
+    in the discriminator)."""
+    from .models import StyleGANConfig, build_gan
+
+    if d_norm is not None:
+        raise ValueError("--d-norm applies to --model dcgan only (the StyleGAN discriminator "
+                         "has no normalisation layers)")
+    if cond_discriminator is not None:
+        raise ValueError("--cond-discriminator applies to --model dcgan only (a conditional "
+                         "StyleGAN discriminator always projects the label)")
+    if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
+        raise ValueError(f"--model stylegan needs square images (C, S, S), got samples of "
+                         f"shape {data_shape}")
+    options = {"z_dim": latent_dim, "width": width, "num_classes": num_classes}
+    return build_gan("stylegan", StyleGANConfig(
+        image_size=data_shape[1], channels=data_shape[0],
+        **{key: value for key, value in options.items() if value is not None}))
+
+
+MODELS: dict[str, Callable] = {"mlp": _build_mlp, "dcgan": _build_dcgan,
+                               "stylegan": _build_stylegan}
 """``--model`` choices: ``name -> build(data_shape, latent_dim, width, **options) ->
 (generator, discriminator)`` (options: ``d_norm``, ``num_classes``, ``cond_discriminator``)."""
 
@@ -251,20 +277,40 @@ def _run_options(*, seed, data_root, image_size, device, checkpoint_every, resum
             ("--quiet", None if progress else True)]
 
 
-def _gan_config(*, steps, batch_size, lr, d_steps, generator_loss, seed, checkpoint_every, amp,
-                workers, channels_last, reuse_fakes, fused_adam, betas=(0.5, 0.999),
-                gp_weight=0.0, r1_gamma=0.0, clip_value=None, ema_decay=None,
-                conditional=False):
-    """The :class:`~gan_lessons.gan_training.GANTrainConfig` of ``train``'s options."""
+#: ``train`` options of --model stylegan only -> their StyleGANTrainConfig fields
+_STYLEGAN_OPTIONS = {"--style-mixing": "style_mixing_prob", "--r1-interval": "r1_interval",
+                     "--pl-weight": "pl_weight", "--pl-interval": "pl_interval"}
+
+
+def _gan_config(*, steps, batch_size, d_steps, generator_loss, seed, checkpoint_every, amp,
+                workers, channels_last, reuse_fakes, fused_adam, model="mlp", lr=None,
+                betas=None, gp_weight=0.0, r1_gamma=None, clip_value=None, ema_decay=None,
+                conditional=False, style_mixing=None, r1_interval=None, pl_weight=None,
+                pl_interval=None):
+    """The training config of ``train``'s options: a
+    :class:`~gan_lessons.gan_training.GANTrainConfig`, or for ``model="stylegan"`` a
+    :class:`~gan_lessons.stylegan_training.StyleGANTrainConfig`. ``None`` (``lr``, ``betas``,
+    ``r1_gamma``, ``ema_decay`` and the stylegan options): that config's default."""
     from .gan_training import GANTrainConfig
 
-    return GANTrainConfig(num_steps=steps, batch_size=batch_size, lr_g=lr, lr_d=lr,
-                          d_steps=d_steps, generator_loss=generator_loss, seed=seed,
-                          checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
-                          channels_last=channels_last, reuse_fakes=reuse_fakes,
-                          fused_adam=fused_adam, betas=tuple(betas), gp_weight=gp_weight,
-                          r1_gamma=r1_gamma, clip_value=clip_value, ema_decay=ema_decay,
-                          conditional=conditional)
+    stylegan = dict(zip(_STYLEGAN_OPTIONS.values(),
+                        (style_mixing, r1_interval, pl_weight, pl_interval), strict=True))
+    if model == "stylegan":
+        from .stylegan_training import StyleGANTrainConfig as config_class
+    else:
+        config_class = GANTrainConfig
+        for flag, field in _STYLEGAN_OPTIONS.items():
+            if stylegan.pop(field) is not None:
+                raise ValueError(f"{flag} applies to --model stylegan only")
+    optional = {"lr_g": lr, "lr_d": lr, "betas": None if betas is None else tuple(betas),
+                "r1_gamma": r1_gamma, "ema_decay": ema_decay, **stylegan}
+    return config_class(num_steps=steps, batch_size=batch_size, d_steps=d_steps,
+                        generator_loss=generator_loss, seed=seed,
+                        checkpoint_every=checkpoint_every, amp=amp, num_workers=workers,
+                        channels_last=channels_last, reuse_fakes=reuse_fakes,
+                        fused_adam=fused_adam, gp_weight=gp_weight, clip_value=clip_value,
+                        conditional=conditional,
+                        **{key: value for key, value in optional.items() if value is not None})
 
 
 #: ``--loss`` presets: the paper's settings of each game (explicit options override them)
@@ -279,19 +325,31 @@ GAMES: dict[str, dict[str, object]] = {
     "hinge": {"generator_loss": "hinge"},
     "least-squares": {"generator_loss": "least_squares"},
 }
-_GAME_DEFAULTS = {"generator_loss": "non_saturating", "lr": 2e-4, "d_steps": 1,
-                  "betas": (0.5, 0.999), "gp_weight": 0.0, "clip_value": None}
+#: ``None``: the config's default (GANTrainConfig's 2e-4 and (0.5, 0.999); StyleGAN's own)
+_GAME_DEFAULTS = {"generator_loss": "non_saturating", "lr": None, "d_steps": 1, "betas": None,
+                  "gp_weight": 0.0, "clip_value": None}
 
 
 def _game_options(args: argparse.Namespace) -> dict[str, object]:
     """``generator_loss, lr, d_steps, betas, gp_weight, clip_value`` of parsed ``train``
-    options: the defaults, then the ``--loss`` preset, then what was given explicitly."""
+    options: the defaults, then the ``--loss`` preset, then what was given explicitly.
+    ``--model stylegan`` plays the non-saturating game only."""
+    if args.model == "stylegan" and args.loss not in (None, "non-saturating"):
+        raise ValueError(f"--loss {args.loss} does not apply to --model stylegan, which trains "
+                         "StyleGAN2's non-saturating game (with lazy R1) only")
     options = {**_GAME_DEFAULTS, **GAMES.get(args.loss or "non-saturating", {})}
     for key in _GAME_DEFAULTS:
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
-    options["betas"] = tuple(options["betas"])
+    if options["betas"] is not None:
+        options["betas"] = tuple(options["betas"])
     return options
+
+
+def _stylegan_options(args: argparse.Namespace) -> dict[str, object]:
+    """``style_mixing, r1_interval, pl_weight, pl_interval`` of parsed ``train`` options."""
+    return {"style_mixing": args.style_mixing, "r1_interval": args.r1_interval,
+            "pl_weight": args.pl_weight, "pl_interval": args.pl_interval}
 
 
 def _ae_config(*, steps, batch_size, lr, beta, reconstruction, seed, checkpoint_every, amp,
@@ -308,7 +366,8 @@ def _ae_config(*, steps, batch_size, lr, beta, reconstruction, seed, checkpoint_
 def command_config(command: str):
     """The training config that a recorded command line (a checkpoint's ``meta["command"]``,
     ``python -m gan_lessons train ...`` or ``train-ae ...``) trains with: a
-    :class:`~gan_lessons.train.GANTrainConfig` or an
+    :class:`~gan_lessons.train.GANTrainConfig` (a
+    :class:`~gan_lessons.stylegan_training.StyleGANTrainConfig` for ``--model stylegan``) or an
     :class:`~gan_lessons.train_autoencoder.AETrainConfig`, built as the command would build it.
 
     >>> command_config("python -m gan_lessons train --data ring --steps 5").num_steps
@@ -331,14 +390,15 @@ def command_config(command: str):
     if args.command == "train":
         game = _game_options(args)
         common["lr"] = game.pop("lr")
-        return _gan_config(**common, **game, reuse_fakes=args.reuse_fakes,
+        return _gan_config(**common, **game, model=args.model, reuse_fakes=args.reuse_fakes,
                            fused_adam=args.fused_adam, r1_gamma=args.r1_gamma,
-                           ema_decay=args.ema_decay, conditional=args.conditional)
+                           ema_decay=args.ema_decay, conditional=args.conditional,
+                           **_stylegan_options(args))
     return _ae_config(**common, beta=args.beta, reconstruction=args.reconstruction)
 
 
 def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, steps: int = 3000,
-                  batch_size: int = 64, lr: float = 2e-4, d_steps: int = 1,
+                  batch_size: int = 64, lr: float | None = None, d_steps: int = 1,
                   generator_loss: str = "non_saturating", seed: int = 0,
                   latent_dim: int | None = None, data_root: str | None = None,
                   limit: int | None = None, image_size: int | None = None,
@@ -347,10 +407,12 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                   command: str | None = None, width: int | None = None,
                   channels_last: bool | None = None, reuse_fakes: bool | None = None,
                   fused_adam: bool = True, overwrite: bool = False,
-                  betas: tuple[float, float] = (0.5, 0.999), gp_weight: float = 0.0,
-                  r1_gamma: float = 0.0, clip_value: float | None = None,
+                  betas: tuple[float, float] | None = None, gp_weight: float = 0.0,
+                  r1_gamma: float | None = None, clip_value: float | None = None,
                   ema_decay: float | None = None, conditional: bool = False,
-                  d_norm: str | None = None, cond_discriminator: str | None = None):
+                  d_norm: str | None = None, cond_discriminator: str | None = None,
+                  style_mixing: float | None = None, r1_interval: int | None = None,
+                  pl_weight: float | None = None, pl_interval: int | None = None):
     """Train ``model`` on ``data`` and save the checkpoint at ``out``; returns the TrainResult.
 
     ``data`` is a toy set (``ring``, ``grid``, ``moons``, ``spiral``), ``mnist``, ``cifar10`` or a
@@ -363,6 +425,15 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
     :class:`~gan_lessons.gan_training.GANTrainConfig` fields; ``conditional`` builds the
     conditional DCGAN for the data's classes (discriminator ``cond_discriminator``:
     ``projection`` or ``concat``), ``d_norm`` the DCGAN discriminator's normalisation.
+    ``lr``, ``betas``, ``r1_gamma`` and ``ema_decay`` left at ``None`` take the config's
+    default for the model (``lr`` 2e-4 and ``betas`` (0.5, 0.999) for mlp and dcgan).
+
+    ``model="stylegan"`` trains a StyleGAN2 (image size from the data, ``latent_dim`` its
+    ``z_dim``, ``width`` its channels at the image resolution) with
+    :func:`~gan_lessons.stylegan_training.train_stylegan` and a
+    :class:`~gan_lessons.stylegan_training.StyleGANTrainConfig`, whose own defaults fill
+    ``None``: ``style_mixing`` (its ``style_mixing_prob``), ``r1_interval``, ``pl_weight``
+    and ``pl_interval`` apply to it only.
     """
     from .batches import sample_shape
     from .device import seed_everything
@@ -376,7 +447,9 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
                          channels_last=channels_last, reuse_fakes=reuse_fakes,
                          fused_adam=fused_adam, betas=betas, gp_weight=gp_weight,
                          r1_gamma=r1_gamma, clip_value=clip_value, ema_decay=ema_decay,
-                         conditional=conditional)
+                         conditional=conditional, model=model, style_mixing=style_mixing,
+                         r1_interval=r1_interval, pl_weight=pl_weight,
+                         pl_interval=pl_interval)
     _check_out(out, resume, overwrite)
     dataset = _load_data(data, data_root=data_root, limit=limit, image_size=image_size,
                          seed=seed, batch_size=batch_size)
@@ -390,23 +463,31 @@ def train_command(*, model: str = "mlp", data: str, out: str | os.PathLike, step
     if command is None:
         command = recorded_command("train", [
             ("--model", model), ("--data", data), ("--out", os.fspath(out)), ("--steps", steps),
-            ("--batch-size", batch_size), ("--lr", lr), ("--d-steps", d_steps),
+            ("--batch-size", batch_size), ("--lr", config.lr_g), ("--d-steps", d_steps),
             ("--generator-loss", generator_loss), ("--betas", config.betas),
             ("--gp-weight", config.gp_weight), ("--r1-gamma", config.r1_gamma),
-            ("--clip-value", clip_value), ("--ema-decay", ema_decay),
+            ("--clip-value", clip_value), ("--ema-decay", config.ema_decay),
+            # stylegan only (None for the other configs: left out)
+            *((flag, getattr(config, field, None)) for flag, field in _STYLEGAN_OPTIONS.items()),
             ("--conditional", conditional),
-            *_resolved_model_options(generator, dataset, data, limit, model == "dcgan"),
+            *_resolved_model_options(generator, dataset, data, limit,
+                                     model in ("dcgan", "stylegan")),
             ("--d-norm", discriminator.config.d_norm if model == "dcgan" else None),
             ("--cond-discriminator",
-             discriminator.config.discriminator if conditional else None),
+             discriminator.config.discriminator if conditional and model == "dcgan" else None),
             ("--reuse-fakes", config.reuse_fakes), ("--fused-adam", fused_adam),
             *_run_options(seed=seed, data_root=data_root, image_size=image_size, device=device,
                           checkpoint_every=checkpoint_every, resume=resume,
                           overwrite=overwrite, amp=amp, workers=workers, progress=progress,
                           channels_last=channels_last)])
-    return train_gan(generator, discriminator, dataset, config, device=device,
-                     checkpoint_path=out, resume=resume, progress=progress, command=command,
-                     overwrite=overwrite)
+    if model == "stylegan":
+        from .stylegan_training import train_stylegan
+
+        train = train_stylegan
+    else:
+        train = train_gan
+    return train(generator, discriminator, dataset, config, device=device, checkpoint_path=out,
+                 resume=resume, progress=progress, command=command, overwrite=overwrite)
 
 
 def _classes_of(dataset, data: str) -> int:
@@ -584,6 +665,16 @@ def _unit_float(text: str) -> float:
     return value
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return value
+
+
 def _learning_rate(text: str) -> float:
     value = _positive_float(text)
     if value > _MAX_LR:
@@ -670,36 +761,52 @@ def build_parser() -> argparse.ArgumentParser:
                             "betas 0 0.9); the options below override them (default "
                             "non-saturating)")
     train.add_argument("--lr", type=_learning_rate, metavar="LR",
-                       help="Adam learning rate of both networks (default 2e-4)")
+                       help="Adam learning rate of both networks (default 2e-4; stylegan "
+                            "2e-3)")
     train.add_argument("--betas", type=_unit_float, nargs=2, metavar=("B1", "B2"),
-                       help="Adam's betas (default 0.5 0.999)")
+                       help="Adam's betas (default 0.5 0.999; stylegan 0 0.99)")
     train.add_argument("--d-steps", type=_positive_int, metavar="K",
                        help="discriminator (critic) updates per generator update (default 1)")
     train.add_argument("--generator-loss", choices=tuple(ADVERSARIAL_LOSSES),
                        help="the game by its generator loss (default non_saturating)")
     train.add_argument("--gp-weight", type=_nonnegative_float, metavar="LAMBDA",
                        help="weight of the WGAN-GP gradient penalty (default 0: none)")
-    train.add_argument("--r1-gamma", type=_nonnegative_float, default=0.0, metavar="GAMMA",
-                       help="weight gamma of the R1 penalty, applied as gamma/2 (default 0)")
+    train.add_argument("--r1-gamma", type=_nonnegative_float, metavar="GAMMA",
+                       help="weight gamma of the R1 penalty, applied as gamma/2 (default 0; "
+                            "stylegan 0.1, applied lazily)")
     train.add_argument("--clip-value", type=_positive_float, metavar="C",
                        help="clip the critic's weights to [-C, C] (the original WGAN)")
     train.add_argument("--ema-decay", type=_unit_float, metavar="D",
-                       help="keep a moving average of the generator's weights (e.g. 0.999)")
+                       help="keep a moving average of the generator's weights (e.g. 0.999; "
+                            "default: none; stylegan 0.999)")
+    train.add_argument("--style-mixing", type=_probability, metavar="P",
+                       help="stylegan: probability that a batch of fakes mixes two styles "
+                            "(default 0.9)")
+    train.add_argument("--r1-interval", type=_positive_int, metavar="K",
+                       help="stylegan: lazy R1, applied every K steps with its weight times K "
+                            "(default 16)")
+    train.add_argument("--pl-weight", type=_nonnegative_float, metavar="W",
+                       help="stylegan: weight of the path-length penalty (default 0: off)")
+    train.add_argument("--pl-interval", type=_positive_int, metavar="K",
+                       help="stylegan: apply the path-length penalty every K steps (default 4)")
     train.add_argument("--conditional", action=argparse.BooleanOptionalAction, default=False,
-                       help="a conditional DCGAN on the data's class labels (default off)")
+                       help="a conditional DCGAN or StyleGAN on the data's class labels "
+                            "(default off)")
     train.add_argument("--cond-discriminator", choices=("projection", "concat"),
                        help="conditional: how D sees the label (default projection)")
     train.add_argument("--d-norm", choices=tuple(D_NORMS),
                        help="dcgan: the discriminator's normalisation (default batch)")
     train.add_argument("--latent-dim", type=_positive_int, metavar="N",
-                       help="length of z (default 100 for images, 2 for toy sets)")
+                       help="length of z (default 100 for images, 2 for toy sets; stylegan "
+                            "128)")
     train.add_argument("--reuse-fakes", action=argparse.BooleanOptionalAction, default=None,
                        help="the generator update reuses the discriminator update's fakes: "
                             "one generator forward less per step (default: on with --d-steps 1)")
     train.add_argument("--fused-adam", action=argparse.BooleanOptionalAction, default=True,
                        help="torch's fused Adam kernel where the device has one (default on)")
     train.add_argument("--width", type=_positive_int, metavar="N",
-                       help="dcgan: channels next to the image, doubling inwards (default 64)")
+                       help="dcgan, stylegan: channels next to the image, doubling inwards "
+                            "(default 64; stylegan 32)")
     _add_run_options(train)
 
     ae = sub.add_parser("train-ae", help="train an autoencoder or a VAE and save a checkpoint",
@@ -810,7 +917,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 batch_size=args.batch_size, **_game_options(args), r1_gamma=args.r1_gamma,
                 ema_decay=args.ema_decay, conditional=args.conditional, d_norm=args.d_norm,
                 cond_discriminator=args.cond_discriminator, seed=args.seed,
-                latent_dim=args.latent_dim,
+                latent_dim=args.latent_dim, **_stylegan_options(args),
                 data_root=args.data_root, limit=args.limit, image_size=args.image_size,
                 device=args.device, checkpoint_every=args.checkpoint_every, resume=args.resume,
                 amp=args.amp, workers=args.workers, progress=not args.quiet,

@@ -29,6 +29,7 @@ from gan_lessons import (
     metrics,
     neighbours,
     plotting,
+    stylegan_training,
     train,
     wasserstein,
     widgets,
@@ -79,7 +80,8 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.models.mlp", "gan_lessons.models.dcgan", "gan_lessons.models.autoencoder",
            "gan_lessons.models.summary", "gan_lessons.models.conditional",
            "gan_lessons.models.stylegan",
-           "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train"]
+           "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train",
+           "gan_lessons.stylegan_training"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
@@ -130,6 +132,7 @@ HALF = [0.5, 0.5]
 NAN = float("nan")
 
 GAN_CONFIG = gan_training.GANTrainConfig(num_steps=1)
+SG_TRAIN = stylegan_training.StyleGANTrainConfig(num_steps=1)
 OPT_MLP = torch.optim.SGD(G_MLP.parameters(), lr=0.1)
 
 BAD_INPUTS = [
@@ -176,6 +179,65 @@ BAD_INPUTS = [
                               "config": 3}, TypeError, "config must be a GANTrainConfig"),
     (gan_training.train_gan, {"generator": G_MLP, "discriminator": D_MLP, "data": "ring",
                               "config": GAN_CONFIG}, TypeError, "data must be a tensor"),
+    # ----------------------------------------------------------------- stylegan training
+    (stylegan_training.StyleGANTrainConfig, {"num_steps": 1, "r1_interval": 0}, ValueError,
+     "r1_interval must be >= 1"),
+    (stylegan_training.StyleGANTrainConfig, {"num_steps": 1, "style_mixing_prob": "0.9"},
+     TypeError, "style_mixing_prob must be a number"),
+    (stylegan_training.StyleGANTrainConfig, {"num_steps": 1, "pl_weight": -2.0}, ValueError,
+     "pl_weight must be >= 0"),
+    (stylegan_training.StyleGANTrainConfig, {"num_steps": 1, "pl_decay": 1.5}, ValueError,
+     "pl_decay must be <= 1"),
+    (stylegan_training.StyleGANTrainConfig, {"num_steps": 1, "pl_batch_shrink": 0},
+     ValueError, "pl_batch_shrink must be >= 1"),
+    (stylegan_training.StyleGANTrainConfig, {"num_steps": 1, "generator_loss": "wgan"},
+     ValueError, "generator_loss must be 'non_saturating'"),
+    (stylegan_training.StyleGANTrainConfig, {"num_steps": 1, "d_steps": 5}, ValueError,
+     "d_steps must be 1"),
+    (stylegan_training.StyleGANStep, {"generator": G_DC, "discriminator": D_SG,
+                                      "opt_g": OPT_MLP, "opt_d": OPT_MLP}, TypeError,
+     "generator must be a StyleGANGenerator"),
+    (stylegan_training.StyleGANStep, {"generator": G_SG, "discriminator": "D", "opt_g": OPT_MLP,
+                                      "opt_d": OPT_MLP}, TypeError,
+     "discriminator must be callable"),
+    (stylegan_training.StyleGANStep, {"generator": G_SG, "discriminator": D_SG, "opt_g": None,
+                                      "opt_d": OPT_MLP}, TypeError,
+     "opt_g must be a torch.optim.Optimizer"),
+    (stylegan_training.StyleGANStep, {"generator": G_SG, "discriminator": D_SG,
+                                      "opt_g": OPT_MLP, "opt_d": OPT_MLP, "pl_interval": 0},
+     ValueError, "pl_interval must be >= 1"),
+    (stylegan_training.StyleGANStep, {"generator": G_SG, "discriminator": D_SG,
+                                      "opt_g": OPT_MLP, "opt_d": OPT_MLP, "r1_gamma": -1.0},
+     ValueError, "r1_gamma must be >= 0"),
+    (stylegan_training.StyleGANStep, {"generator": G_SG, "discriminator": D_SG,
+                                      "opt_g": OPT_MLP, "opt_d": OPT_MLP, "ema": "copy"},
+     TypeError, "ema must be an nn.Module"),
+    (stylegan_training.StyleGANStep, {"generator": G_SG, "discriminator": D_SG,
+                                      "opt_g": OPT_MLP, "opt_d": OPT_MLP, "precision": "cpu"},
+     TypeError, "precision must be a MixedPrecision"),
+    (stylegan_training.train_stylegan, {"generator": G_SG, "discriminator": D_SG,
+                                        "data": torch.zeros(4, 1, 16, 16),
+                                        "config": GAN_CONFIG}, TypeError,
+     "config must be a StyleGANTrainConfig"),
+    (stylegan_training.train_stylegan, {"generator": G_DC, "discriminator": D_SG,
+                                        "data": torch.zeros(4, 1, 16, 16),
+                                        "config": SG_TRAIN}, TypeError,
+     "generator must be a StyleGANGenerator"),
+    (stylegan_training.train_stylegan, {"generator": G_SG, "discriminator": lambda x: x,
+                                        "data": torch.zeros(4, 1, 16, 16),
+                                        "config": SG_TRAIN}, TypeError,
+     "discriminator must be an nn.Module"),
+    (stylegan_training.train_stylegan, {"generator": G_SG_C, "discriminator": D_SG,
+                                        "data": torch.zeros(4, 1, 16, 16),
+                                        "config": SG_TRAIN}, ValueError,
+     "config.conditional is False, but the generator has num_classes=3"),
+    (stylegan_training.train_stylegan, {"generator": G_SG, "discriminator": D_SG,
+                                        "data": torch.zeros(4, 3, 16, 16),
+                                        "config": SG_TRAIN}, ValueError,
+     "but the generator expects (1, 16, 16)"),
+    (stylegan_training.train_stylegan, {"generator": G_SG, "discriminator": D_SG,
+                                        "data": "cifar10", "config": SG_TRAIN}, TypeError,
+     "data must be a tensor"),
     # ----------------------------------------------------------------- wasserstein
     (wasserstein.wasserstein_1d, {"p": HALF, "q": [1.0]}, ValueError,
      "p and q must have the same length"),
