@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterable, Sequence
 
 from gan_lessons._validate import check_float, check_int
 
-__all__ = ["figure_to_png", "frame_scrubber", "images_to_png", "latent_explorer",
-           "static_conditional_explorer", "static_latent_explorer"]
+__all__ = ["figure_to_png", "frame_grid_scrubber", "frame_scrubber", "images_to_png",
+           "latent_explorer", "static_conditional_explorer", "static_latent_explorer"]
 
 
 SCRUBBER_CLASS = "gan-lessons-scrubber"
@@ -57,17 +58,24 @@ def figure_to_png(fig, dpi: float | None = None, close: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-def _frame_widget(frame, index: int):
+def _check_frame(frame, where: str) -> None:
     import ipywidgets as widgets
 
+    if not (isinstance(frame, widgets.Widget | bytes | bytearray) or hasattr(frame, "savefig")):
+        raise TypeError(f"{where} must be a matplotlib Figure, PNG bytes or an ipywidget, "
+                        f"got {type(frame).__name__}")
+
+
+def _frame_widget(frame, where: str):
+    """``frame`` as a widget; ``where`` names it in errors (``"frames[2]"``)."""
+    import ipywidgets as widgets
+
+    _check_frame(frame, where)
     if isinstance(frame, widgets.Widget):
         return frame
     if isinstance(frame, bytes | bytearray):
         return widgets.Image(value=bytes(frame), format="png")
-    if hasattr(frame, "savefig"):  # a matplotlib Figure
-        return widgets.Image(value=figure_to_png(frame), format="png")
-    raise TypeError(f"frames[{index}] must be a matplotlib Figure, PNG bytes or an ipywidget, "
-                    f"got {type(frame).__name__}")
+    return widgets.Image(value=figure_to_png(frame), format="png")  # a matplotlib Figure
 
 
 def frame_scrubber(frames: Sequence, labels: Sequence | None = None,
@@ -103,7 +111,7 @@ def frame_scrubber(frames: Sequence, labels: Sequence | None = None,
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
         raise ValueError(f"value must be an int in 0..{n - 1}, got {value!r}")
 
-    children = [_frame_widget(frame, i) for i, frame in enumerate(frames)]
+    children = [_frame_widget(frame, f"frames[{i}]") for i, frame in enumerate(frames)]
     stack = widgets.Stack(children=children, selected_index=value)
     label_stack = widgets.Stack(
         children=[widgets.HTML(f"<b>{html.escape(str(label))}</b>") for label in labels],
@@ -120,6 +128,98 @@ def frame_scrubber(frames: Sequence, labels: Sequence | None = None,
     box = widgets.VBox([widgets.HBox([slider, label_stack]), stack])
     box.add_class(SCRUBBER_CLASS)  # the book's browser tests find scrubbers by this class
     box.slider, box.stack, box.label_stack, box.links = slider, stack, label_stack, links
+    return box
+
+
+def _pair(value, name: str, kind: type, what: str) -> tuple:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a pair of {what}, got {type(value).__name__}")
+    if len(value) != 2:
+        raise ValueError(f"{name} must be a pair of {what}, got {len(value)} values")
+    if not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"{name} must be a pair of {what}, got {value!r}")
+    return tuple(value)
+
+
+def _labels(labels, name: str, n: int, per: str) -> list[str]:
+    if isinstance(labels, str | bytes) or not isinstance(labels, Iterable):
+        raise TypeError(f"{name} must be a list of labels, got {type(labels).__name__}")
+    labels = [str(label) for label in labels]
+    if len(labels) != n:
+        raise ValueError(f"{name} must have one entry per {per} ({n}), got {len(labels)}")
+    return labels
+
+
+def frame_grid_scrubber(frames: Sequence, row_labels: Sequence, col_labels: Sequence,
+                        descriptions: Sequence[str] = ("row", "column"), *,
+                        value: Sequence[int] = (0, 0)):
+    """Two sliders over a grid of precomputed frames (row, then column), with no Python callback.
+
+    E.g. a style-mixing picker: rows = the crossover layer, columns = the second latent::
+
+        with torch.no_grad():
+            frames = [[images_to_png(x) for x in style_mix(g, z_a.expand(len(z_b), -1), z_b, c)]
+                      for c in range(g.num_ws + 1)]
+        frame_grid_scrubber(frames, range(g.num_ws + 1), [f"B{j}" for j in range(len(z_b))],
+                            ("crossover", "latent B"))
+
+    Args:
+        frames: a list of rows, each a list of frames of one length; a frame is what
+            :func:`frame_scrubber` takes (Figures are rendered to PNG, then closed).
+        row_labels, col_labels: one label per row / column, shown by the sliders.
+        descriptions: the two sliders' descriptions.
+        value: ``(row, column)`` shown first.
+
+    Returns:
+        A ``VBox`` (class ``gan-lessons-scrubber``): the two ``SelectionSlider`` s above a
+        ``Stack`` of rows, each an inner ``Stack`` of frames. It carries ``sliders``, ``stack``
+        (the outer Stack) and ``links`` (``jslink`` s from the second slider's ``index`` to
+        every inner Stack's ``selected_index``, then from the first slider to the outer one).
+    """
+    import ipywidgets as widgets
+
+    if isinstance(frames, str | bytes) or not isinstance(frames, Sequence):
+        raise TypeError(f"frames must be a list of rows of frames, got {type(frames).__name__}")
+    if len(frames) == 0:
+        raise ValueError("frames must not be empty")
+    for i, row in enumerate(frames):
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence):
+            raise TypeError(f"frames[{i}] must be a list of frames (a row), "
+                            f"got {type(row).__name__}")
+        if len(row) == 0:
+            raise ValueError(f"frames[{i}] must not be empty")
+        if len(row) != len(frames[0]):
+            raise ValueError(f"frames must be rows of one length: frames[{i}] has {len(row)} "
+                             f"frames, frames[0] has {len(frames[0])}")
+        for j, frame in enumerate(row):  # all checked before any Figure is rendered and closed
+            _check_frame(frame, f"frames[{i}][{j}]")
+    n_rows, n_cols = len(frames), len(frames[0])
+    row_labels = _labels(row_labels, "row_labels", n_rows, "row of frames")
+    col_labels = _labels(col_labels, "col_labels", n_cols, "column of frames")
+    descriptions = _pair(descriptions, "descriptions", str, "str")
+    row, col = _pair(value, "value", numbers.Integral, "ints (row, column)")
+    if not (0 <= row < n_rows and 0 <= col < n_cols):
+        raise ValueError(f"value must be (row, column) with row in 0..{n_rows - 1} and column "
+                         f"in 0..{n_cols - 1}, got {tuple(value)!r}")
+
+    def slider(labels, start, description):
+        return widgets.SelectionSlider(
+            options=[(label, k) for k, label in enumerate(labels)], value=int(start),
+            description=description, continuous_update=True,
+            layout=widgets.Layout(**SLIDER_LAYOUT), style=SLIDER_STYLE)
+
+    sliders = [slider(row_labels, row, descriptions[0]), slider(col_labels, col, descriptions[1])]
+    links, inner = [], []
+    for i, frames_row in enumerate(frames):
+        stack = widgets.Stack([_frame_widget(frame, f"frames[{i}][{j}]")
+                               for j, frame in enumerate(frames_row)], selected_index=int(col))
+        links.append(widgets.jslink((sliders[1], "index"), (stack, "selected_index")))
+        inner.append(stack)
+    outer = widgets.Stack(inner, selected_index=int(row))
+    links.append(widgets.jslink((sliders[0], "index"), (outer, "selected_index")))
+    box = widgets.VBox([*sliders, outer])
+    box.add_class(SCRUBBER_CLASS)
+    box.sliders, box.stack, box.links = sliders, outer, links
     return box
 
 
@@ -313,12 +413,13 @@ def static_conditional_explorer(generator, z0, direction, *, classes=None, span:
         classes: slider labels of the classes (default ``"0"``, ``"1"``, ...).
         span, positions, scale: the second slider runs over ``positions`` offsets from
             ``-span`` to ``span``; images are shown ``scale`` times enlarged.
+        name: the second slider's description.
 
     Returns:
-        A ``VBox`` (class ``gan-lessons-scrubber``) with ``sliders`` (class, then offset),
-        ``stack`` (one inner ``Stack`` of frames per class), ``offsets`` and ``links``.
+        A :func:`frame_grid_scrubber` ``VBox`` (class ``gan-lessons-scrubber``) with ``sliders``
+        (class, then offset), ``stack`` (one inner ``Stack`` of frames per class), ``offsets``
+        and ``links``.
     """
-    import ipywidgets as widgets
     import torch
 
     num_classes = getattr(generator, "num_classes", None)
@@ -332,6 +433,8 @@ def static_conditional_explorer(generator, z0, direction, *, classes=None, span:
     classes = [str(k) for k in range(num_classes)] if classes is None else classes
     if isinstance(classes, str) or not isinstance(classes, Sequence) or len(classes) != num_classes:
         raise ValueError(f"classes must be a list of {num_classes} labels, got {classes!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
     positions = check_int(positions, "positions", minimum=2)
     span = check_float(span, "span", 0.0, exclusive_minimum=True)
     scale = check_int(scale, "scale", minimum=1)
@@ -340,26 +443,13 @@ def static_conditional_explorer(generator, z0, direction, *, classes=None, span:
     device = z0.device
     if isinstance(generator, torch.nn.Module):
         device = next((p.device for p in generator.parameters()), device)
-    class_slider = widgets.SelectionSlider(
-        options=[(str(c), k) for k, c in enumerate(classes)], value=0, description="class",
-        continuous_update=True, layout=widgets.Layout(**SLIDER_LAYOUT), style=SLIDER_STYLE)
-    z_slider = widgets.SelectionSlider(
-        options=[(_offset_label(t), i) for i, t in enumerate(offsets)], value=positions // 2,
-        description=name, continuous_update=True, layout=widgets.Layout(**SLIDER_LAYOUT),
-        style=SLIDER_STYLE)
     z = torch.stack([z0 + t * directions[0] for t in offsets]).to(device)  # (positions, D)
-    links, inner = [], []
+    frames = []  # one row of PNGs per class
     for k in range(num_classes):
         with torch.no_grad():
             images = generator(z, torch.full((positions,), k, device=device))
-        frames = [widgets.Image(value=images_to_png(x[None], scale=scale), format="png")
-                  for x in images]
-        stack = widgets.Stack(frames, selected_index=positions // 2)
-        links.append(widgets.jslink((z_slider, "index"), (stack, "selected_index")))
-        inner.append(stack)
-    outer = widgets.Stack(inner, selected_index=0)
-    links.append(widgets.jslink((class_slider, "index"), (outer, "selected_index")))
-    box = widgets.VBox([class_slider, z_slider, outer])
-    box.add_class(SCRUBBER_CLASS)
-    box.sliders, box.stack, box.offsets, box.links = [class_slider, z_slider], outer, offsets, links
+        frames.append([images_to_png(x[None], scale=scale) for x in images])
+    box = frame_grid_scrubber(frames, classes, [_offset_label(t) for t in offsets],
+                              ("class", name), value=(0, positions // 2))
+    box.offsets = offsets
     return box

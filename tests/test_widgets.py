@@ -1,7 +1,8 @@
-"""Tests of gan_lessons.widgets: the frame scrubber's structure and its client-side link."""
+"""Tests of gan_lessons.widgets: the frame scrubbers' structure and their client-side links."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -16,7 +17,7 @@ widgets = pytest.importorskip("ipywidgets")
 
 from ipywidgets.widgets.widget_link import Link  # noqa: E402
 
-from gan_lessons.widgets import figure_to_png, frame_scrubber  # noqa: E402
+from gan_lessons.widgets import figure_to_png, frame_grid_scrubber, frame_scrubber  # noqa: E402
 
 
 def _figure(i: int):
@@ -82,6 +83,144 @@ def test_figure_to_png():
     png = figure_to_png(fig, dpi=50)
     assert png.startswith(b"\x89PNG")
     assert not plt.fignum_exists(fig.number)
+
+
+# --------------------------------------------------------------------------- frame grid scrubber
+
+
+def _grid(rows: int, cols: int) -> list[list[bytes]]:
+    return [[b"\x89PNG-" + f"{i}-{j}".encode() for j in range(cols)] for i in range(rows)]
+
+
+def test_frame_grid_scrubber_structure():
+    figures = [[_figure(3 * i + j) for j in range(3)] for i in range(2)]
+    box = frame_grid_scrubber(figures, ["layer 2", "layer 4"], [0, 1, 2], ("crossover", "z"))
+    assert isinstance(box, widgets.VBox)
+    assert all(not plt.fignum_exists(f.number) for row in figures for f in row)  # rendered, closed
+    assert box.children == (*box.sliders, box.stack)
+    assert isinstance(box.stack, widgets.Stack)
+    assert len(box.stack.children) == 2  # one inner stack per row
+    for inner in box.stack.children:
+        assert isinstance(inner, widgets.Stack)
+        assert len(inner.children) == 3  # one frame per column
+        assert all(isinstance(c, widgets.Image) and c.value[:4] == b"\x89PNG"
+                   for c in inner.children)
+    rows, cols = box.sliders
+    assert all(isinstance(s, widgets.SelectionSlider) for s in box.sliders)
+    assert rows.options == (("layer 2", 0), ("layer 4", 1))
+    assert cols.options == (("0", 0), ("1", 1), ("2", 2))  # labels as strings, values indices
+    assert (rows.description, cols.description) == ("crossover", "z")
+    for slider in box.sliders:
+        assert slider.continuous_update
+        assert slider.layout.width == "min(100%, 560px)"  # SLIDER_LAYOUT
+        assert slider.style.description_width == "6em"  # SLIDER_STYLE
+    assert len(box.links) == 2 + 1  # one per inner stack, and the outer stack
+    assert "gan-lessons-scrubber" in box._dom_classes  # what the browser tests look for
+
+
+def test_frame_grid_scrubber_defaults():
+    box = frame_grid_scrubber(_grid(2, 2), ["a", "b"], ["c", "d"])
+    assert [s.description for s in box.sliders] == ["row", "column"]
+    assert [s.index for s in box.sliders] == [0, 0]
+    assert box.stack.selected_index == 0
+    assert all(inner.selected_index == 0 for inner in box.stack.children)
+
+
+def test_frame_grid_scrubber_links_sliders_to_stacks():
+    box = frame_grid_scrubber(_grid(3, 4), ["a", "b", "c"], range(4), value=(2, 1))
+    rows, cols = box.sliders
+    assert (rows.index, rows.value, rows.label) == (2, 2, "c")
+    assert (cols.index, cols.value, cols.label) == (1, 1, "1")
+    assert box.stack.selected_index == 2
+    assert all(inner.selected_index == 1 for inner in box.stack.children)
+    assert box.stack.children[2].children[1].value == b"\x89PNG-2-1"  # the frame shown first
+    assert len(box.links) == 3 + 1
+    for link in box.links:
+        assert type(link) is Link  # a two-way jslink, runs in the browser: no kernel needed
+    *inner_links, outer_link = box.links
+    assert [link.source for link in inner_links] == [(cols, "index")] * 3
+    assert [link.target for link in inner_links] == [(inner, "selected_index")
+                                                     for inner in box.stack.children]
+    assert outer_link.source == (rows, "index")
+    assert outer_link.target == (box.stack, "selected_index")
+
+
+def test_frame_grid_scrubber_has_no_python_callback():
+    box = frame_grid_scrubber(_grid(2, 2), ["a", "b"], ["c", "d"])
+    fresh = widgets.SelectionSlider(options=[("a", 0)])
+
+    def observers(widget):
+        return {name: {kind: len(handlers) for kind, handlers in by_kind.items()}
+                for name, by_kind in widget._trait_notifiers.items()}
+
+    assert all(observers(slider) == observers(fresh) for slider in box.sliders)
+
+
+def test_frame_grid_scrubber_links_are_in_the_saved_widget_state():
+    from ipywidgets.embed import embed_data
+
+    box = frame_grid_scrubber(_grid(2, 3), ["a", "b"], ["c", "d", "e"])
+    state = embed_data(views=[box])["manager_state"]["state"]  # what the static book carries
+    for link in box.links:
+        saved = state[link.model_id]
+        assert saved["model_name"] == "LinkModel"
+        assert saved["state"]["source"] == [f"IPY_MODEL_{link.source[0].model_id}", "index"]
+        assert saved["state"]["target"] == [f"IPY_MODEL_{link.target[0].model_id}",
+                                            "selected_index"]
+
+
+def test_frame_grid_scrubber_accepts_widgets_bytes_and_figures():
+    html = widgets.HTML("frame")
+    box = frame_grid_scrubber([[html, b"\x89PNG-x"], [_figure(1), bytearray(b"\x89PNG-y")]],
+                              ["r0", "r1"], ["c0", "c1"])
+    first, second = box.stack.children
+    assert first.children[0] is html
+    assert first.children[1].value == b"\x89PNG-x"
+    assert second.children[0].value[:4] == b"\x89PNG"
+    assert second.children[1].value == b"\x89PNG-y"
+
+
+@pytest.mark.parametrize(("kwargs", "error", "fragment"), [
+    ({"frames": "abc"}, TypeError, "frames must be a list of rows"),
+    ({"frames": b"abc"}, TypeError, "frames must be a list of rows"),
+    ({"frames": []}, ValueError, "frames must not be empty"),
+    ({"frames": [b"a", b"b"]}, TypeError, "frames[0] must be a list of frames"),
+    ({"frames": [[b"a"], None]}, TypeError, "frames[1] must be a list of frames"),
+    ({"frames": [[b"a"], []]}, ValueError, "frames[1] must not be empty"),
+    ({"frames": [[b"a"] * 4, [b"a"] * 3]}, ValueError, "frames[1] has 3 frames, frames[0] has 4"),
+    ({"frames": [[b"a", "not a frame"]]}, TypeError, "frames[0][1] must be a matplotlib Figure"),
+    ({"row_labels": ["a"]}, ValueError,
+     "row_labels must have one entry per row of frames (2), got 1"),
+    ({"row_labels": "ab"}, TypeError, "row_labels must be a list of labels"),
+    ({"row_labels": 2}, TypeError, "row_labels must be a list of labels"),
+    ({"col_labels": ["a", "b", "c", "d"]}, ValueError,
+     "col_labels must have one entry per column of frames (3), got 4"),
+    ({"col_labels": None}, TypeError, "col_labels must be a list of labels"),
+    ({"descriptions": "ab"}, TypeError, "descriptions must be a pair of str"),
+    ({"descriptions": ("a",)}, ValueError, "descriptions must be a pair of str, got 1 values"),
+    ({"descriptions": ("a", 2)}, TypeError, "descriptions must be a pair of str"),
+    ({"value": 0}, TypeError, "value must be a pair of ints"),
+    ({"value": (0, 0, 0)}, ValueError, "value must be a pair of ints"),
+    ({"value": (0, 1.0)}, TypeError, "value must be a pair of ints"),
+    ({"value": (True, 0)}, TypeError, "value must be a pair of ints"),
+    ({"value": (2, 0)}, ValueError,
+     "value must be (row, column) with row in 0..1 and column in 0..2"),
+    ({"value": (0, 3)}, ValueError, "value must be (row, column)"),
+    ({"value": (-1, 0)}, ValueError, "value must be (row, column)"),
+])
+def test_frame_grid_scrubber_bad_input(kwargs, error, fragment):
+    args = {"frames": _grid(2, 3), "row_labels": ["a", "b"], "col_labels": ["c", "d", "e"],
+            **kwargs}
+    with pytest.raises(error, match=re.escape(fragment)):
+        frame_grid_scrubber(**args)
+
+
+def test_frame_grid_scrubber_bad_frame_closes_no_figure():
+    figures = [_figure(0), _figure(1)]
+    with pytest.raises(TypeError, match=re.escape("frames[1][0]")):
+        frame_grid_scrubber([figures, ["not a frame", b"\x89PNG"]], ["a", "b"], ["c", "d"])
+    assert all(plt.fignum_exists(f.number) for f in figures)  # checked before any was rendered
+    plt.close("all")
 
 
 # --------------------------------------------------------------------------- latent explorers
@@ -261,3 +400,15 @@ def test_static_conditional_explorer_refuses_an_unconditional_generator():
 
     with pytest.raises(TypeError, match="generator must be a conditional generator"):
         static_conditional_explorer(_decoder(), torch.zeros(3), torch.eye(3)[0])
+
+
+def test_static_conditional_explorer_refuses_a_name_that_is_not_a_str():
+    import torch
+
+    from gan_lessons.models import ConditionalGANConfig, build_gan
+    from gan_lessons.widgets import static_conditional_explorer
+
+    g, _ = build_gan("conditional", ConditionalGANConfig(
+        num_classes=2, image_size=16, channels=1, latent_dim=4, width=4, max_width=8))
+    with pytest.raises(TypeError, match="name must be a str"):
+        static_conditional_explorer(g.eval(), torch.zeros(4), torch.eye(4)[0], name=3)
