@@ -63,8 +63,23 @@ def dcgan_start_size(image_size: int) -> int:
     )
 
 
+class SquareImageSizes:
+    """``data_shape`` and ``start_size`` for a config with ``channels`` and ``image_size`` fields
+    (a mixin of :class:`DCGANConfig` and :class:`~gan_lessons.models.stylegan.StyleGANConfig`)."""
+
+    @property
+    def data_shape(self) -> tuple[int, int, int]:
+        """``(channels, image_size, image_size)``: the shape of one image."""
+        return (self.channels, self.image_size, self.image_size)
+
+    @property
+    def start_size(self) -> int:
+        """The first layer's spatial size: 4, or 7 for 28, 56, ... (:func:`dcgan_start_size`)."""
+        return dcgan_start_size(self.image_size)
+
+
 @dataclass(frozen=True)
-class DCGANConfig:
+class DCGANConfig(SquareImageSizes):
     """Sizes of a DCGAN pair.
 
     ``width`` is the channel count next to the image (``ngf``/``ndf`` of the PyTorch example);
@@ -98,15 +113,6 @@ class DCGANConfig:
         check_int(self.max_width, "max_width", minimum=self.width)
         check_float(self.leaky_slope, "leaky_slope", minimum=0.0, maximum=1.0)
         check_choice(self.d_norm, "d_norm", D_NORMS)
-
-    @property
-    def data_shape(self) -> tuple[int, int, int]:
-        """``(channels, image_size, image_size)``: the shape of one image."""
-        return (self.channels, self.image_size, self.image_size)
-
-    @property
-    def start_size(self) -> int:
-        return dcgan_start_size(self.image_size)
 
     @property
     def num_doublings(self) -> int:

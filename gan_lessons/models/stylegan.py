@@ -88,7 +88,7 @@ from gan_lessons._validate import check_bool, check_choice, check_float, check_i
 
 from ._inputs import check_config, model_input
 from .conditional import check_labels
-from .dcgan import dcgan_start_size
+from .dcgan import SquareImageSizes, dcgan_start_size
 
 __all__ = [
     "D_ARCHITECTURES",
@@ -155,7 +155,7 @@ def _check_tensor(value, name: str) -> torch.Tensor:
 
 
 @dataclass(frozen=True, kw_only=True)
-class StyleGANConfig:
+class StyleGANConfig(SquareImageSizes):
     """Sizes of a StyleGAN pair (keyword-only); stored in checkpoints by ``asdict``.
 
     The defaults are a CIFAR-10 model (32 x 32 x 3, unconditional) small enough to train on a
@@ -226,16 +226,6 @@ class StyleGANConfig:
         # stored as floats (an int 1 becomes 1.0), as the field types say
         object.__setattr__(self, "mapping_lr_mul", float(self.mapping_lr_mul))
         object.__setattr__(self, "w_avg_beta", float(self.w_avg_beta))
-
-    @property
-    def data_shape(self) -> tuple[int, int, int]:
-        """``(channels, image_size, image_size)``: the shape of one image."""
-        return (self.channels, self.image_size, self.image_size)
-
-    @property
-    def start_size(self) -> int:
-        """The constant input's size: 4, or 7 for 28, 56, ..."""
-        return dcgan_start_size(self.image_size)
 
     @property
     def resolutions(self) -> tuple[int, ...]:
