@@ -307,7 +307,8 @@ class StyleGANStep(GANStep):
     def __call__(self, batches: Iterator, step: int) -> dict[str, torch.Tensor]:
         metrics = super().__call__(batches, step)  # D, then G, on style-mixed fakes
         device = metrics["loss_d"].device
-        # NVlabs run a lazy regulariser on the batches 0, k, 2k, ...: our steps 1, 1 + k, ...
+        # a lazy regulariser runs on NVlabs' batches 0, k, 2k, ...:
+        # our steps 1, 1 + k, 1 + 2k, ...
         for key, weight, interval, update in (
                 ("loss_r1", self.r1_gamma, self.r1_interval, self.r1_update),
                 ("loss_pl", self.pl_weight, self.pl_interval, self.pl_update)):

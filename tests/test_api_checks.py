@@ -28,7 +28,9 @@ from gan_lessons import (
     losses,
     metrics,
     neighbours,
+    path_length,
     plotting,
+    progressive,
     stylegan_training,
     train,
     wasserstein,
@@ -81,12 +83,14 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.models.summary", "gan_lessons.models.conditional",
            "gan_lessons.models.stylegan",
            "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train",
-           "gan_lessons.stylegan_training"]
+           "gan_lessons.stylegan_training", "gan_lessons.progressive",
+           "gan_lessons.path_length"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
     "AdversarialLoss",
     "PRDC", "Score", "Evaluation", "clear_cache",  # metrics' results, and a call without input
+    "PathLength",
     "TrainState", "TrainResult",  # what training hands to callbacks and returns
     "CheckpointLockedError", "DataError", "TrainingDivergedError",
 }
@@ -105,6 +109,16 @@ G_C, D_CONCAT = ConditionalGenerator(CGAN), ConcatDiscriminator(CGAN)
 D_PROJ = ProjectionDiscriminator(CGAN)
 SG = StyleGANConfig(image_size=16, channels=1, z_dim=4, w_dim=4, width=2, max_width=4)
 G_SG, D_SG = StyleGANGenerator(SG), StyleGANDiscriminator(SG)
+
+
+class _Flatten(nn.Module):
+    """A stand-in feature net: ``.features(images)`` is the flattened images."""
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)
+
+
+FEATURES_4 = _Flatten()
 G_SG_C = StyleGANGenerator(StyleGANConfig(image_size=16, channels=1, z_dim=4, w_dim=4, width=2,
                                           max_width=4, num_classes=3))
 WS = torch.zeros(2, SG.num_ws, 4)
@@ -564,6 +578,27 @@ BAD_INPUTS = [
     (widgets.static_latent_explorer, {"decoder": _decoder(), "z0": Z3,
                                       "directions": torch.eye(3)}, ValueError,
      "directions must have 1 or 2 rows"),
+    (path_length.perceptual_path_length, {"generator": G_DC, "feature_net": FEATURES_4,
+                                          "space": "w"}, TypeError,
+     "generator must be a StyleGANGenerator"),
+    (path_length.perceptual_path_length, {"generator": G_SG, "feature_net": FEATURES_4,
+                                          "space": "x"}, ValueError, "space must be one of"),
+    (path_length.perceptual_path_length, {"generator": G_SG, "feature_net": FEATURES_4,
+                                          "epsilon": 0.0}, ValueError, "epsilon must be > 0"),
+    (path_length.perceptual_path_length, {"generator": G_SG, "feature_net": nn.Identity()},
+     TypeError, "feature_net must"),
+    (progressive.progressive_growing_figure, {"resolutions": (4,)}, ValueError,
+     "resolutions must be 2 to 6"),
+    (progressive.progressive_growing_figure, {"alpha": 2.0}, ValueError, "alpha must be <= 1"),
+    (widgets.frame_grid_scrubber, {"frames": [], "row_labels": [], "col_labels": []},
+     ValueError, "frames must not be empty"),
+    (widgets.frame_grid_scrubber, {"frames": [[b"x"] * 2, [b"x"]], "row_labels": [0, 1],
+                                   "col_labels": [0, 1]}, ValueError,
+     "frames[1] has 1 frames, frames[0] has 2"),
+    (widgets.frame_grid_scrubber, {"frames": [[b"x"]], "row_labels": [0, 1], "col_labels": [0]},
+     ValueError, "row_labels must have one entry per row"),
+    (widgets.frame_grid_scrubber, {"frames": [[b"x"]], "row_labels": [0], "col_labels": [0],
+                                   "value": (0, 1)}, ValueError, "value must be (row, column)"),
     # ----------------------------------------------------------------- models (issue 10: 21)
     (build_model, {"family": 3, "role": "generator"}, TypeError, "family must be a str"),
     (build_model, {"family": "vqgan", "role": "generator"}, ValueError, "family must be one of"),
