@@ -12,6 +12,8 @@
 #   bash scripts/make_pretrained.sh dcgan      # only dcgan_mnist and dcgan_cifar10 (DCGAN chapter)
 #   bash scripts/make_pretrained.sh autoencoders  # conv_{ae,vae}{,16}_mnist (autoencoder chapter)
 #   bash scripts/make_pretrained.sh features   # feature_mnist, feature_cifar10 (metrics' classifiers)
+#   bash scripts/make_pretrained.sh stylegan   # stylegan_mnist, stylegan_cifar10 (StyleGAN chapter)
+#   bash scripts/make_pretrained.sh stylegan_mnist    # (or stylegan_cifar10) only one of them
 #
 # Each model is trained with the package's own command line (python -m gan_lessons train ... or
 # train-ae ...),
@@ -171,7 +173,7 @@ if [ "$WHAT" = all ] || [ "$WHAT" = wgan_cifar10 ]; then
   # 2000 steps, then resumed to 2650 with the recorded command (exact resume: the same weights
   # as one run). About 20 min on one free core.
   train wgan_gp_cifar10 \
-    "WGAN-GP (Gulrajani et al. 2017) on CIFAR-10 32x32 (all 50,000 training images): DCGANConfig(image_size=32, channels=3, width=32, d_norm='layer'), lambda 10, 5 critic steps, Adam 1e-4, betas (0, 0.9), batch 64, 2650 generator steps (the training cost of dcgan_cifar10, measured by benchmarks/recipe_cost.py), EMA of the generator (decay 0.999) saved as generator_ema; trained to 2000 steps, then resumed to 2650 with the recorded command; float16 weights." \
+    "WGAN-GP (Gulrajani et al. 2017) on CIFAR-10 32x32 (all 50,000 training images): DCGANConfig(image_size=32, channels=3, width=32, d_norm='layer'), lambda 10, 5 critic steps, Adam 1e-4, betas (0, 0.9), batch 64, 2650 generator steps (sized to the training cost of dcgan_cifar10; benchmarks/recipe_cost.py measured 1.22 times that cost), EMA of the generator (decay 0.999) saved as generator_ema; trained to 2000 steps, then resumed to 2650 with the recorded command; float16 weights." \
     --model dcgan --data cifar10 --limit 50000 --loss wgan-gp --d-norm layer --width 32 \
     --batch-size 64 --steps 2650 --ema-decay 0.999 --seed 0 --checkpoint-every 250 --resume
 fi
@@ -239,6 +241,32 @@ if [ "$WHAT" = all ] || [ "$WHAT" = features ]; then
   train_features feature_cifar10 \
     "The CIFAR-10 feature network of the metrics (gan_lessons.feature_nets): FeatureClassifier for 3x32x32 images, conv-BN-ReLU stem 32 and three stages of widths 64/128/256 with max-pool, 256-d global-max-pooled features, 1,166,506 parameters; 10 epochs (970 steps) of batch 512, SGD Nesterov momentum 0.9, peak lr 0.4 (20 % linear warm-up, then linear decay), weight decay 5e-4, label smoothing 0.2, random crops (reflection padding 4) and horizontal flips, bfloat16 autocast; test accuracy 86.28 % on all 10,000 CIFAR-10 test images (the offline JPEG copy), 86.26 % with the bundled float16 weights." \
     cifar10 --epochs 10 --amp
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = stylegan ] || [ "$WHAT" = stylegan_mnist ]; then
+  # The StyleGAN chapter's models, each sized to about the training cost of the bundled DCGAN
+  # of its data set from a first timing of two runs side by side; `benchmarks/recipe_cost.py
+  # dcgan_mnist stylegan_mnist dcgan_cifar10 stylegan_cifar10 --long 30` (single-threaded,
+  # median of 3 rounds) then measured 0.497 s/step against 0.080 (MNIST: 647 s, 1.16 times
+  # dcgan_mnist's 559 s) and 0.351 against 0.074 (CIFAR-10: 1263 s, 1.22 times dcgan_cifar10's
+  # 1033 s). StyleGANConfig's
+  # defaults (z = w = 128, a 2-layer mapping network with lr multiplier 0.01, modulated
+  # convolutions, skip generator, resnet discriminator, width 32 up to 128) and
+  # StyleGANTrainConfig's (Adam 2e-3, betas (0, 0.99), lazy R1 gamma 0.1 every 16 steps,
+  # style mixing 0.9, no path-length penalty, EMA 0.999 saved as generator_ema).
+  # MNIST 28x28: batch 64, 1300 steps. About 15 min on one busy core.
+  train stylegan_mnist \
+    "StyleGAN2 (Karras et al. 2020) on MNIST 28x28: StyleGANConfig(image_size=28, channels=1) (z = w = 128, 2 mapping layers, modulated convolutions, skip generator, resnet discriminator), batch 64, 1300 steps (sized to the training cost of dcgan_mnist; benchmarks/recipe_cost.py measured 1.16 times that cost), Adam 2e-3, betas (0, 0.99), lazy R1 gamma 0.1 every 16 steps, style mixing 0.9, EMA of the generator (decay 0.999) saved as generator_ema; float16 weights." \
+    --model stylegan --data mnist --batch-size 64 --steps 1300 --seed 0 \
+    --checkpoint-every 250 --resume
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = stylegan ] || [ "$WHAT" = stylegan_cifar10 ]; then
+  # CIFAR-10 32x32: batch 32, 3600 steps. About 23 min on one busy core.
+  train stylegan_cifar10 \
+    "StyleGAN2 (Karras et al. 2020) on CIFAR-10 32x32 (all 50,000 training images): StyleGANConfig(image_size=32, channels=3) (z = w = 128, 2 mapping layers, modulated convolutions, skip generator, resnet discriminator), batch 32, 3600 steps (sized to the training cost of dcgan_cifar10; benchmarks/recipe_cost.py measured 1.22 times that cost), Adam 2e-3, betas (0, 0.99), lazy R1 gamma 0.1 every 16 steps, style mixing 0.9, EMA of the generator (decay 0.999) saved as generator_ema; float16 weights." \
+    --model stylegan --data cifar10 --limit 50000 --batch-size 32 --steps 3600 --seed 0 \
+    --checkpoint-every 300 --resume
 fi
 
 "$PY" -m gan_lessons.pretrained verify
