@@ -24,6 +24,7 @@ from gan_lessons import (
     data,
     divergences,
     gan_training,
+    image_metrics,
     latent,
     losses,
     metrics,
@@ -84,7 +85,7 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.models.stylegan",
            "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train",
            "gan_lessons.stylegan_training", "gan_lessons.progressive",
-           "gan_lessons.path_length"]
+           "gan_lessons.path_length", "gan_lessons.image_metrics"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
@@ -587,6 +588,13 @@ BAD_INPUTS = [
                                           "epsilon": 0.0}, ValueError, "epsilon must be > 0"),
     (path_length.perceptual_path_length, {"generator": G_SG, "feature_net": nn.Identity()},
      TypeError, "feature_net must"),
+    (image_metrics.psnr, {"images": torch.zeros(1, 1, 4, 4), "targets": torch.zeros(1, 1, 4, 5)},
+     ValueError, "images and targets must have the same shape"),
+    (image_metrics.ssim, {"images": torch.zeros(1, 1, 8, 8), "targets": torch.zeros(1, 1, 8, 8)},
+     ValueError, "at least 11 x 11"),
+    (image_metrics.feature_distance, {"images": torch.zeros(1, 1, 4, 4),
+                                      "targets": torch.zeros(1, 1, 4, 4), "feature_net": None},
+     TypeError, "feature_net must have a features"),
     (progressive.progressive_growing_figure, {"resolutions": (4,)}, ValueError,
      "resolutions must be 2 to 6"),
     (progressive.progressive_growing_figure, {"alpha": 2.0}, ValueError, "alpha must be <= 1"),
