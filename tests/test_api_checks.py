@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from gan_lessons import (
+    augmentation,
     conv,
     data,
     divergences,
@@ -85,7 +86,8 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.models.stylegan",
            "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train",
            "gan_lessons.stylegan_training", "gan_lessons.progressive",
-           "gan_lessons.path_length", "gan_lessons.image_metrics"]
+           "gan_lessons.path_length", "gan_lessons.image_metrics",
+           "gan_lessons.augmentation"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
@@ -595,6 +597,14 @@ BAD_INPUTS = [
     (image_metrics.feature_distance, {"images": torch.zeros(1, 1, 4, 4),
                                       "targets": torch.zeros(1, 1, 4, 4), "feature_net": None},
      TypeError, "feature_net must have a features"),
+    (augmentation.balanced_subset, {"labels": torch.tensor([0, 1]), "per_class": 2},
+     ValueError, "per_class must be at most"),
+    (augmentation.generated_examples, {"generator": G_DC, "per_class": 1}, TypeError,
+     "generator must be a conditional generator"),
+    (augmentation.train_small_classifier, {"images": torch.zeros(2, 1, 16, 16),
+                                           "labels": torch.tensor([0, 1])}, TypeError,
+     "images must be a uint8 tensor"),
+    (augmentation.small_classifier_config, {"channels": 0}, ValueError, "channels"),
     (progressive.progressive_growing_figure, {"resolutions": (4,)}, ValueError,
      "resolutions must be 2 to 6"),
     (progressive.progressive_growing_figure, {"alpha": 2.0}, ValueError, "alpha must be <= 1"),
