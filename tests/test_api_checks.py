@@ -23,6 +23,7 @@ from gan_lessons import (
     augmentation,
     conv,
     data,
+    degradations,
     divergences,
     gan_training,
     image_metrics,
@@ -87,7 +88,7 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train",
            "gan_lessons.stylegan_training", "gan_lessons.progressive",
            "gan_lessons.path_length", "gan_lessons.image_metrics",
-           "gan_lessons.augmentation"]
+           "gan_lessons.augmentation", "gan_lessons.degradations"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
@@ -605,6 +606,25 @@ BAD_INPUTS = [
                                            "labels": torch.tensor([0, 1])}, TypeError,
      "images must be a uint8 tensor"),
     (augmentation.small_classifier_config, {"channels": 0}, ValueError, "channels"),
+    (degradations.box_mask, {"num": 1, "size": 8, "hole": 9}, ValueError, "hole must be <= 8"),
+    (degradations.apply_mask, {"images": torch.zeros(1, 1, 8, 8), "mask": torch.ones(1, 1, 4, 4)},
+     ValueError, "mask must have shape"),
+    (degradations.add_noise, {"images": torch.zeros(1, 1, 4, 4), "std": -1.0}, ValueError,
+     "std must be >= 0"),
+    (degradations.downsample, {"images": torch.zeros(1, 1, 8, 8), "factor": 3}, ValueError,
+     "factor must divide"),
+    (degradations.upsample_bicubic, {"images": torch.zeros(1, 1, 4, 4), "factor": 1}, ValueError,
+     "factor must be >= 2"),
+    (degradations.mean_fill, {"images": torch.zeros(1, 1, 8, 8), "mask": torch.ones(1, 1, 8, 8),
+                              "train_images": torch.zeros(2, 1, 4, 4)}, ValueError,
+     "train_images must be images of shape"),
+    (degradations.nearest_neighbour_fill, {"images": torch.zeros(1, 1, 8, 8),
+                                           "mask": torch.ones(1, 1, 8, 8),
+                                           "train_images": "mnist"}, TypeError,
+     "train_images must be a tensor"),
+    (degradations.check_mask, {"mask": torch.full((1, 1, 2, 2), 2.0),
+                               "images": torch.zeros(1, 1, 2, 2)}, ValueError,
+     "mask must hold only 0"),
     (progressive.progressive_growing_figure, {"resolutions": (4,)}, ValueError,
      "resolutions must be 2 to 6"),
     (progressive.progressive_growing_figure, {"alpha": 2.0}, ValueError, "alpha must be <= 1"),
