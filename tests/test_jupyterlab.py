@@ -97,6 +97,28 @@ def _wait_for_idle_kernel(page, limit_s: float = 180.0) -> None:
     raise AssertionError(f"the kernel was not idle within {limit_s:.0f} s")
 
 
+def _start_run_all(page, attempts: int = 3, start_s: float = 60.0) -> None:
+    """Choose Run > Run All Cells, and make sure the run started: a cell is queued or has run
+    (prompt ``[*]`` or ``[n]``). A CI run once ended with an idle kernel, no dialog and every
+    prompt still ``[ ]`` after 600 s: the menu command had not reached the notebook. Then the
+    notebook is focused (a click on its first cell) and the command is chosen again."""
+    started = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+        .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"""
+    for attempt in range(attempts):
+        if attempt:
+            page.click(".jp-Notebook .jp-Cell >> nth=0")
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        deadline = time.monotonic() + start_s
+        while time.monotonic() < deadline:
+            _accept_kernel_dialog(page)  # a late "Select Kernel" would block the run
+            if page.evaluate(started):
+                return
+            page.wait_for_timeout(500)
+    raise AssertionError(f"Run All Cells did not start a run in {attempts} tries of "
+                         f"{start_s:.0f} s")
+
+
 def test_chapter_runs_renders_myst_and_redraws_a_live_slider(lab):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
@@ -115,10 +137,7 @@ def test_chapter_runs_renders_myst_and_redraws_a_live_slider(lab):
             raw = [mark for mark in RAW_MYST if any(mark in text for text in rendered)]
             assert raw == [], f"MyST shown raw in JupyterLab: {raw}"
 
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-            page.wait_for_timeout(1000)
-            _accept_kernel_dialog(page)  # a late "Select Kernel" would block the run
+            _start_run_all(page)
             try:
                 page.wait_for_function(
                     """() => {

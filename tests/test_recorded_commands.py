@@ -73,7 +73,8 @@ def test_registry_command_parses_to_the_config_stored_in_the_file(name):
     args = build_parser().parse_args(words[3:])
     role = "generator" if "generator" in payload["models"] else "autoencoder"
     model_config = payload["models"][role]["config"]
-    assert args.latent_dim == model_config["latent_dim"]
+    latent_field = "z_dim" if args.model == "stylegan" else "latent_dim"  # StyleGAN's z
+    assert args.latent_dim == model_config[latent_field]
     assert args.width == model_config.get("width")
     if args.model == "dcgan":  # configs from before d_norm existed mean "batch"
         assert args.d_norm == model_config.get("d_norm", "batch")
