@@ -27,7 +27,8 @@ __all__ = ["add_noise", "apply_mask", "box_mask", "downsample", "mean_fill",
            "nearest_neighbour_fill", "upsample_bicubic"]
 
 
-def _images(value, name: str = "images") -> torch.Tensor:
+def check_images(value, name: str = "images") -> torch.Tensor:
+    """``value`` checked to be a float tensor ``(B, C, H, W)``."""
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a tensor (B, C, H, W), got {type(value).__name__}")
     if value.ndim != 4 or not value.is_floating_point():
@@ -72,7 +73,7 @@ def box_mask(num: int, size: int, hole: int, *, seed: int | None = None) -> torc
 
 def apply_mask(images: torch.Tensor, mask: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
     """The damaged images: known pixels kept, lost ones set to ``fill`` (0: mid-grey)."""
-    images = _images(images)
+    images = check_images(images)
     mask = check_mask(mask, images)
     fill = check_float(fill, "fill", -1.0, 1.0)
     return images * mask + fill * (1 - mask)
@@ -81,7 +82,7 @@ def apply_mask(images: torch.Tensor, mask: torch.Tensor, fill: float = 0.0) -> t
 def add_noise(images: torch.Tensor, std: float, *, seed: int = 0) -> torch.Tensor:
     """``images`` plus Gaussian noise of standard deviation ``std`` (in [-1, 1] units; 0.5 is
     a quarter of the range), clipped to [-1, 1]."""
-    images = _images(images)
+    images = check_images(images)
     std = check_float(std, "std", 0.0)
     rng = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
     noise = torch.randn(images.shape, generator=rng).to(images.device, images.dtype)
@@ -99,14 +100,14 @@ def _factor(images: torch.Tensor, factor) -> int:
 def downsample(images: torch.Tensor, factor: int) -> torch.Tensor:
     """``(B, C, H, W)`` -> ``(B, C, H / factor, W / factor)``: the mean of each
     ``factor x factor`` block (``factor`` must divide ``H`` and ``W``)."""
-    images = _images(images)
+    images = check_images(images)
     return F.avg_pool2d(images, _factor(images, factor))
 
 
 def upsample_bicubic(images: torch.Tensor, factor: int) -> torch.Tensor:
     """``(B, C, h, w)`` -> ``(B, C, h * factor, w * factor)`` by bicubic interpolation, clipped
     to [-1, 1]: the baseline of super-resolution."""
-    images = _images(images)
+    images = check_images(images)
     factor = check_int(factor, "factor", minimum=2)
     return F.interpolate(images, scale_factor=factor, mode="bicubic",
                          align_corners=False).clamp(-1, 1)
@@ -115,9 +116,9 @@ def upsample_bicubic(images: torch.Tensor, factor: int) -> torch.Tensor:
 def mean_fill(images: torch.Tensor, mask: torch.Tensor,
               train_images: torch.Tensor) -> torch.Tensor:
     """Fill the lost pixels of ``images`` with the mean of ``train_images`` ``(N, C, H, W)``."""
-    images = _images(images)
+    images = check_images(images)
     mask = check_mask(mask, images)
-    train_images = _images(train_images, "train_images")
+    train_images = check_images(train_images, "train_images")
     if train_images.shape[1:] != images.shape[1:]:
         raise ValueError(f"train_images must be images of shape {tuple(images.shape[1:])}, got "
                          f"{tuple(train_images.shape[1:])}")
@@ -129,9 +130,9 @@ def nearest_neighbour_fill(images: torch.Tensor, mask: torch.Tensor,
                            train_images: torch.Tensor, *, batch_size: int = 2048) -> torch.Tensor:
     """Fill the lost pixels of each image from the training image closest to it on the known
     pixels (squared distance over the mask), copied into the hole."""
-    images = _images(images)
+    images = check_images(images)
     mask = check_mask(mask, images).expand(images.shape[0], -1, -1, -1)
-    train_images = _images(train_images, "train_images")
+    train_images = check_images(train_images, "train_images")
     if train_images.shape[1:] != images.shape[1:]:
         raise ValueError(f"train_images must be images of shape {tuple(images.shape[1:])}, got "
                          f"{tuple(train_images.shape[1:])}")

@@ -30,3 +30,28 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002  (the legacy global generator is what users call)
     torch.manual_seed(seed)
+
+
+def first_tensor(module) -> torch.Tensor | None:
+    """The first parameter or buffer of ``module`` (an ``nn.Module``), else ``None``."""
+    if isinstance(module, torch.nn.Module):
+        for tensor in [*module.parameters(), *module.buffers()]:
+            return tensor
+    return None
+
+
+def resolve_device(device, model, name: str = "generator") -> torch.device:
+    """``device`` as a ``torch.device``, checked against where ``model``'s weights are;
+    ``None``: the model's device (the CPU for a model without weights)."""
+    first = first_tensor(model)
+    if device is None:
+        return first.device if first is not None else torch.device("cpu")
+    try:
+        device = torch.device(device)
+    except (TypeError, RuntimeError) as error:
+        raise ValueError(f"device must be a torch.device or a device string, got "
+                         f"{device!r}") from error
+    if first is not None and (first.device.type != device.type or (
+            device.index is not None and first.device.index != device.index)):
+        raise ValueError(f"device is {device}, but {name} is on {first.device}")
+    return device

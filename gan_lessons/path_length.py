@@ -24,6 +24,8 @@ import numpy as np
 import torch
 
 from ._validate import check_bool, check_choice, check_float, check_int
+from .device import first_tensor, resolve_device
+from .latent import check_latent_generator
 
 __all__ = ["PathLength", "perceptual_path_length"]
 
@@ -77,27 +79,8 @@ def _eval_mode(*modules):
             m.training = training
 
 
-def _first_tensor(module) -> torch.Tensor | None:
-    if isinstance(module, torch.nn.Module):
-        for tensor in [*module.parameters(), *module.buffers()]:
-            return tensor
-    return None
-
-
 def _check_models(generator, feature_net, space: str):
-    from .models.stylegan import StyleGANGenerator
-
-    if not callable(generator):
-        raise TypeError(f"generator must be a callable z (B, latent_dim) -> images, got "
-                        f"{type(generator).__name__}")
-    latent_dim = getattr(generator, "latent_dim", None)
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise TypeError(f"generator must have an int attribute latent_dim >= 1 (the length of "
-                        f"z), got {latent_dim!r}")
-    is_stylegan = isinstance(generator, StyleGANGenerator)
-    if space == "w" and not is_stylegan:
-        raise TypeError(f"generator must be a StyleGANGenerator for space='w' (it needs "
-                        f".mapping and .synthesis), got {type(generator).__name__}")
+    latent_dim, is_stylegan = check_latent_generator(generator, space)
     if not callable(getattr(feature_net, "features", None)):
         raise TypeError(f"feature_net must have a method .features(images) -> (N, D), got "
                         f"{type(feature_net).__name__}")
@@ -148,22 +131,11 @@ def perceptual_path_length(generator, feature_net, *, space: str = "z",
     seed = check_int(seed, "seed", minimum=0)
     progress = check_bool(progress, "progress")
     latent_dim, is_stylegan = _check_models(generator, feature_net, space)
-    first = _first_tensor(generator)
-    if device is None:
-        device = first.device if first is not None else torch.device("cpu")
-    else:
-        try:
-            device = torch.device(device)
-        except (TypeError, RuntimeError) as error:
-            raise ValueError(f"device must be a torch.device or a device string, got "
-                             f"{device!r}") from error
-        if first is not None and (first.device.type != device.type or (
-                device.index is not None and first.device.index != device.index)):
-            raise ValueError(f"device is {device}, but generator is on {first.device}")
+    device = resolve_device(device, generator)
     floats = [p for p in (generator.parameters() if isinstance(generator, torch.nn.Module)
                           else ()) if p.is_floating_point()]
     dtype = floats[0].dtype if floats else torch.float32
-    net_tensor = _first_tensor(feature_net)
+    net_tensor = first_tensor(feature_net)
     net_device = net_tensor.device if net_tensor is not None else device
     classes = getattr(generator, "num_classes", None)
     conditional = isinstance(classes, int) and not isinstance(classes, bool)
