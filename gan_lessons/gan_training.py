@@ -88,9 +88,7 @@ class GANTrainConfig(TrainConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_float(self.lr_g, "lr_g", 0.0, MAX_LR, exclusive_minimum=True)
-        check_float(self.lr_d, "lr_d", 0.0, MAX_LR, exclusive_minimum=True)
-        object.__setattr__(self, "betas", _check_betas(self.betas))
+        check_adam_settings(self)
         check_int(self.d_steps, "d_steps", minimum=1)
         check_choice(self.generator_loss, "generator_loss", ADVERSARIAL_LOSSES)
         for name in ("gp_weight", "r1_gamma"):
@@ -111,6 +109,13 @@ class GANTrainConfig(TrainConfig):
             raise ValueError(f"reuse_fakes needs d_steps == 1, got d_steps={self.d_steps}; pass "
                              "reuse_fakes=False (or None, which chooses it from d_steps)")
         check_bool(self.fused_adam, "fused_adam")
+
+
+def check_adam_settings(config) -> None:
+    """Check a frozen training config's ``lr_g``, ``lr_d`` and ``betas`` (stored as a tuple)."""
+    check_float(config.lr_g, "lr_g", 0.0, MAX_LR, exclusive_minimum=True)
+    check_float(config.lr_d, "lr_d", 0.0, MAX_LR, exclusive_minimum=True)
+    object.__setattr__(config, "betas", _check_betas(config.betas))
 
 
 def _check_betas(betas) -> tuple[float, float]:

@@ -27,11 +27,13 @@ from gan_lessons import (
     divergences,
     gan_training,
     image_metrics,
+    inversion,
     latent,
     losses,
     metrics,
     neighbours,
     path_length,
+    pix2pix_training,
     plotting,
     progressive,
     stylegan_training,
@@ -55,13 +57,17 @@ from gan_lessons.models import (
     MLPDiscriminator,
     MLPGANConfig,
     MLPGenerator,
+    PatchDiscriminator,
+    Pix2PixConfig,
     ProjectionDiscriminator,
     StyleGANConfig,
     StyleGANDiscriminator,
     StyleGANGenerator,
+    UNetGenerator,
     build_gan,
     build_model,
     describe_model,
+    pix2pix,
     register_family,
 )
 from gan_lessons.models.conditional import check_labels, each_class_in_turn
@@ -88,13 +94,14 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.wasserstein", "gan_lessons.gan_training", "gan_lessons.train",
            "gan_lessons.stylegan_training", "gan_lessons.progressive",
            "gan_lessons.path_length", "gan_lessons.image_metrics",
-           "gan_lessons.augmentation", "gan_lessons.degradations"]
+           "gan_lessons.augmentation", "gan_lessons.degradations", "gan_lessons.inversion",
+           "gan_lessons.models.pix2pix", "gan_lessons.pix2pix_training"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
     "AdversarialLoss",
     "PRDC", "Score", "Evaluation", "clear_cache",  # metrics' results, and a call without input
-    "PathLength",
+    "PathLength", "Inversion",
     "TrainState", "TrainResult",  # what training hands to callbacks and returns
     "CheckpointLockedError", "DataError", "TrainingDivergedError",
 }
@@ -113,6 +120,8 @@ G_C, D_CONCAT = ConditionalGenerator(CGAN), ConcatDiscriminator(CGAN)
 D_PROJ = ProjectionDiscriminator(CGAN)
 SG = StyleGANConfig(image_size=16, channels=1, z_dim=4, w_dim=4, width=2, max_width=4)
 G_SG, D_SG = StyleGANGenerator(SG), StyleGANDiscriminator(SG)
+P2P = Pix2PixConfig(image_size=16, width=2, max_width=4)
+G_P2P, D_P2P = UNetGenerator(P2P), PatchDiscriminator(P2P)
 
 
 class _Flatten(nn.Module):
@@ -622,6 +631,42 @@ BAD_INPUTS = [
                                            "mask": torch.ones(1, 1, 8, 8),
                                            "train_images": "mnist"}, TypeError,
      "train_images must be a tensor"),
+    # ----------------------------------------------------------------- inversion
+    (inversion.invert, {"generator": G_DC, "target": torch.zeros(2, 1, 16, 16), "space": "w"},
+     TypeError, "generator"),
+    (inversion.invert, {"generator": G_DC, "target": torch.zeros(2, 1, 8, 8)}, ValueError,
+     "target must"),
+    (inversion.invert, {"generator": G_DC, "target": torch.zeros(2, 1, 16, 16), "steps": 0},
+     ValueError, "steps"),
+    (inversion.invert, {"generator": G_DC, "target": torch.zeros(1, 1, 16, 16),
+                        "mask": torch.ones(1, 1, 8, 8)}, ValueError, "mask must have shape"),
+    (inversion.image_loss, {"images": IMAGES, "target": IMAGES, "loss": "perceptual"},
+     ValueError, "feature_net is required"),
+    (inversion.image_loss, {"images": IMAGES, "target": torch.zeros(2, 1, 4, 5)}, ValueError,
+     "target must have shape"),
+    # ----------------------------------------------------------------- pix2pix
+    (Pix2PixConfig, {"image_size": 16, "d_layers": 5}, ValueError, "d_layers=5 is too deep"),
+    (UNetGenerator, {"config": {"image_size": 16}}, TypeError, "config must be a Pix2PixConfig"),
+    (G_P2P, {"x": torch.zeros(2, 3, 16, 16)}, ValueError, "x must have shape (B, 1, 16, 16)"),
+    (PatchDiscriminator, {"config": "small"}, TypeError, "config must be a Pix2PixConfig"),
+    (D_P2P, {"inputs": torch.zeros(2, 1, 16, 16), "images": torch.zeros(2, 1, 16, 16)},
+     ValueError, "images must have shape (B, 3, 16, 16)"),
+    (pix2pix.patch_receptive_field, {"d_layers": 0}, ValueError, "d_layers"),
+    (pix2pix_training.greyscale_to_colour_pairs, {"images": torch.zeros(2, 1, 8, 8)},
+     ValueError, "images must have shape (N, 3, H, W)"),
+    (pix2pix_training.edges_to_digits_pairs, {"images": torch.zeros(2, 1, 8, 8),
+                                              "threshold": 0.0}, ValueError,
+     "threshold must be > 0"),
+    (pix2pix_training.Pix2PixTrainConfig, {"num_steps": 1, "l1_weight": -1.0}, ValueError,
+     "l1_weight"),
+    (pix2pix_training.Pix2PixStep, {"generator": G_P2P, "discriminator": D_P2P,
+                                    "opt_g": torch.optim.Adam(G_P2P.parameters()),
+                                    "opt_d": None, "in_channels": 1}, ValueError,
+     "opt_d must be given exactly"),
+    (pix2pix_training.train_pix2pix, {"generator": G_P2P, "discriminator": D_P2P,
+                                      "inputs": torch.zeros(4, 1, 16, 16),
+                                      "targets": torch.zeros(4, 3, 16, 16), "config": 1},
+     TypeError, "config must be a Pix2PixTrainConfig"),
     (degradations.check_mask, {"mask": torch.full((1, 1, 2, 2), 2.0),
                                "images": torch.zeros(1, 1, 2, 2)}, ValueError,
      "mask must hold only 0"),

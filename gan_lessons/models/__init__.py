@@ -36,6 +36,7 @@ from .conditional import (
 )
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGANConfig, MLPGenerator
+from .pix2pix import PatchDiscriminator, Pix2PixConfig, UNetGenerator
 from .stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
 
 __all__ = [
@@ -56,10 +57,13 @@ __all__ = [
     "MLPGANConfig",
     "MLPGenerator",
     "ModelFamily",
+    "PatchDiscriminator",
+    "Pix2PixConfig",
     "ProjectionDiscriminator",
     "StyleGANConfig",
     "StyleGANDiscriminator",
     "StyleGANGenerator",
+    "UNetGenerator",
     "build_gan",
     "build_model",
     "describe_model",
@@ -122,6 +126,8 @@ _ROLE_OF.update(dict.fromkeys((ConcatDiscriminator, ProjectionDiscriminator),
                               ("conditional", "discriminator")))
 register_family("stylegan", StyleGANConfig, generator=StyleGANGenerator,
                 discriminator=StyleGANDiscriminator)
+register_family("pix2pix", Pix2PixConfig, generator=UNetGenerator,
+                discriminator=PatchDiscriminator)
 
 
 def _family(name: str) -> ModelFamily:
