@@ -34,7 +34,7 @@ from torch.utils.data import TensorDataset
 from ._validate import check_bool, check_float, check_int
 from .device import get_device
 from .gan_training import _frozen, check_adam_settings, make_adam
-from .models.pix2pix import PatchDiscriminator, UNetGenerator
+from .models.pix2pix import LUMA_WEIGHTS, PatchDiscriminator, UNetGenerator
 from .precision import MixedPrecision
 from .train import TrainConfig, TrainResult, TrainState, fit
 
@@ -47,8 +47,6 @@ __all__ = [
     "train_pix2pix",
 ]
 
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
-"""ITU-R BT.601 luma weights of R, G and B: ``Y = 0.299 R + 0.587 G + 0.114 B``."""
 
 
 # --------------------------------------------------------------------------- paired data

@@ -14,6 +14,7 @@
 #   bash scripts/make_pretrained.sh features   # feature_mnist, feature_cifar10 (metrics' classifiers)
 #   bash scripts/make_pretrained.sh stylegan   # stylegan_mnist, stylegan_cifar10 (StyleGAN chapter)
 #   bash scripts/make_pretrained.sh stylegan_mnist    # (or stylegan_cifar10) only one of them
+#   bash scripts/make_pretrained.sh pix2pix    # p2p_* and l1_* (applications chapter)
 #
 # Each model is trained with the package's own command line (python -m gan_lessons train ... or
 # train-ae ...),
@@ -267,6 +268,34 @@ if [ "$WHAT" = all ] || [ "$WHAT" = stylegan ] || [ "$WHAT" = stylegan_cifar10 ]
     "StyleGAN2 (Karras et al. 2020) on CIFAR-10 32x32 (all 50,000 training images): StyleGANConfig(image_size=32, channels=3) (z = w = 128, 2 mapping layers, modulated convolutions, skip generator, resnet discriminator), batch 32, 3600 steps (sized to the training cost of dcgan_cifar10; benchmarks/recipe_cost.py measured 1.22 times that cost), Adam 2e-3, betas (0, 0.99), lazy R1 gamma 0.1 every 16 steps, style mixing 0.9, EMA of the generator (decay 0.999) saved as generator_ema; float16 weights." \
     --model stylegan --data cifar10 --limit 50000 --batch-size 32 --steps 3600 --seed 0 \
     --checkpoint-every 300 --resume
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = pix2pix ]; then
+  # The applications chapter's image-to-image translation (pix2pix, Isola et al. 2017): a U-Net
+  # (width 32, 32x32 down to 4x4) and a 34x34 PatchGAN, GAN + 100 L1, Adam 2e-4, betas
+  # (0.5, 0.999), batch 32, 3000 steps; and the same U-Net trained on L1 alone, the baseline.
+  # Colourisation of CIFAR-10 (all 50,000 training images) with and without keep_luma (predict
+  # only the colour), and MNIST edge maps -> digits. About 5 min each on one free core.
+  # `python -m gan_lessons.pix2pix_tasks evaluate TASK --weights FILE` measures them.
+  p2p() { run_and_register "$1" "$2" gan_lessons.pix2pix_tasks train "${@:3}" --steps 3000 \
+            --batch-size 32 --width 32 --seed 0 --checkpoint-every 500 --device cpu --quiet; }
+  for luma in keep-luma no-keep-luma; do
+    short=$([ "$luma" = keep-luma ] && echo _luma || echo "")
+    what=$([ "$luma" = keep-luma ] && echo "predicting only the colour (keep_luma)" \
+           || echo "predicting all three channels")
+    p2p "p2p_colour${short}_cifar10" \
+      "pix2pix on CIFAR-10 greyscale -> colour 32x32, $what: U-Net width 32, PatchGAN 34x34, GAN + 100 L1, Adam 2e-4, betas (0.5, 0.999), batch 32, 3000 steps; float16 weights." \
+      colour_cifar10 --adversarial "--$luma"
+    p2p "l1_colour${short}_cifar10" \
+      "The L1-only baseline of pix2pix on CIFAR-10 greyscale -> colour 32x32, $what: the same U-Net (width 32) trained on 100 L1 alone, Adam 2e-4, batch 32, 3000 steps; float16 weights." \
+      colour_cifar10 --no-adversarial "--$luma"
+  done
+  p2p p2p_edges_mnist \
+    "pix2pix on MNIST Sobel edge maps -> digits 28x28: U-Net width 32, PatchGAN 34x34, GAN + 100 L1, Adam 2e-4, betas (0.5, 0.999), batch 32, 3000 steps; float16 weights." \
+    edges_mnist --adversarial --no-keep-luma
+  p2p l1_edges_mnist \
+    "The L1-only baseline of pix2pix on MNIST Sobel edge maps -> digits 28x28: the same U-Net (width 32) trained on 100 L1 alone, Adam 2e-4, batch 32, 3000 steps; float16 weights." \
+    edges_mnist --no-adversarial --no-keep-luma
 fi
 
 "$PY" -m gan_lessons.pretrained verify

@@ -33,6 +33,7 @@ from gan_lessons import (
     metrics,
     neighbours,
     path_length,
+    pix2pix_tasks,
     pix2pix_training,
     plotting,
     progressive,
@@ -95,13 +96,14 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.stylegan_training", "gan_lessons.progressive",
            "gan_lessons.path_length", "gan_lessons.image_metrics",
            "gan_lessons.augmentation", "gan_lessons.degradations", "gan_lessons.inversion",
-           "gan_lessons.models.pix2pix", "gan_lessons.pix2pix_training"]
+           "gan_lessons.models.pix2pix", "gan_lessons.pix2pix_training",
+           "gan_lessons.pix2pix_tasks"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
     "AdversarialLoss",
     "PRDC", "Score", "Evaluation", "clear_cache",  # metrics' results, and a call without input
-    "PathLength", "Inversion",
+    "PathLength", "Inversion", "Pix2PixTask",
     "TrainState", "TrainResult",  # what training hands to callbacks and returns
     "CheckpointLockedError", "DataError", "TrainingDivergedError",
 }
@@ -667,6 +669,13 @@ BAD_INPUTS = [
                                       "inputs": torch.zeros(4, 1, 16, 16),
                                       "targets": torch.zeros(4, 3, 16, 16), "config": 1},
      TypeError, "config must be a Pix2PixTrainConfig"),
+    (pix2pix_tasks.task_pairs, {"task": "colour_mnist", "train": False}, ValueError,
+     "task must be one of"),
+    (pix2pix_tasks.evaluate_translation, {"generator": None, "inputs": IMAGES,
+                                          "targets": IMAGES, "batch_size": 0}, ValueError,
+     "batch_size"),
+    (Pix2PixConfig, {"out_channels": 1, "keep_luma": True}, ValueError,
+     "keep_luma needs in_channels=1 and out_channels=3"),
     (degradations.check_mask, {"mask": torch.full((1, 1, 2, 2), 2.0),
                                "images": torch.zeros(1, 1, 2, 2)}, ValueError,
      "mask must hold only 0"),

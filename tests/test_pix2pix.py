@@ -361,3 +361,20 @@ def test_training_names_bad_arguments():
         Pix2PixStep(g, d, torch.optim.Adam(g.parameters()), None, in_channels=1)
     with pytest.raises(ValueError, match="in_channels must be >= 1"):
         Pix2PixStep(g, None, torch.optim.Adam(g.parameters()), None, in_channels=0)
+
+
+def test_keep_luma_predicts_only_the_colour():
+    config = Pix2PixConfig(**{**TINY, "in_channels": 1, "out_channels": 3, "keep_luma": True})
+    g = UNetGenerator(config).eval()
+    grey = torch.rand(4, 1, 16, 16, generator=torch.Generator().manual_seed(0)) * 1.2 - 0.6
+    with torch.no_grad():
+        out = g(grey)
+    luma = greyscale_to_colour_pairs(out)[0]
+    inside = (out.abs() < 1).all(dim=1, keepdim=True)  # no channel clipped
+    assert inside.float().mean() > 0.9
+    torch.testing.assert_close(luma[inside], grey[inside], atol=1e-5, rtol=0)
+    assert out.std(dim=1).mean() > 1e-3  # the channels differ: there is colour
+    with pytest.raises(ValueError, match="keep_luma needs in_channels=1 and out_channels=3"):
+        Pix2PixConfig(**{**TINY, "in_channels": 1, "out_channels": 1, "keep_luma": True})
+    with pytest.raises(TypeError, match="keep_luma"):
+        Pix2PixConfig(**{**TINY, "keep_luma": 1})

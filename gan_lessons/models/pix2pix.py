@@ -50,10 +50,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gan_lessons._validate import check_float, check_int
+from gan_lessons._validate import check_bool, check_float, check_int
 
 from ._inputs import check_config, model_input
 from .dcgan import dcgan_start_size, init_dcgan_weights
+
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+"""ITU-R BT.601 luma weights of R, G and B: ``Y = 0.299 R + 0.587 G + 0.114 B``."""
 
 __all__ = ["PatchDiscriminator", "Pix2PixConfig", "UNetGenerator", "patch_receptive_field"]
 
@@ -104,6 +107,12 @@ class Pix2PixConfig:
         d_layers: hidden layers of the patch discriminator (the last has stride 1, the
             others stride 2); its patches are :attr:`receptive_field` pixels wide (34 for 3).
             The logit map must be at least 1 x 1: ``image_size / 2**(d_layers - 1) >= 3``.
+        keep_luma: colourisation (1 grey input channel, 3 output channels) that keeps the
+            input's brightness: the U-Net's RGB output ``c`` is shifted by
+            ``grey - luma(c)`` on every channel, so only the colour is predicted and the
+            output's luma equals the input (exactly, wherever no channel is clipped to
+            [-1, 1]). Colourisation papers predict only the colour for the same reason
+            (Zhang et al. 2016 work in Lab space).
     """
 
     image_size: int = 32
@@ -115,6 +124,7 @@ class Pix2PixConfig:
     dropout: float = 0.5
     dropout_blocks: int | None = None
     d_layers: int = 3
+    keep_luma: bool = False
 
     def __post_init__(self) -> None:
         start = dcgan_start_size(self.image_size)
@@ -133,6 +143,10 @@ class Pix2PixConfig:
                                min(3, max(1, self.depth - 2), self.depth - 1))
         check_int(self.dropout_blocks, "dropout_blocks", minimum=0, maximum=self.depth - 1)
         check_int(self.d_layers, "d_layers", minimum=1)
+        check_bool(self.keep_luma, "keep_luma")
+        if self.keep_luma and (self.in_channels, self.out_channels) != (1, 3):
+            raise ValueError(f"keep_luma needs in_channels=1 and out_channels=3 (grey to "
+                             f"colour), got {self.in_channels} and {self.out_channels}")
         stride = 2 ** (self.d_layers - 1)
         if self.image_size % stride or self.image_size // stride < 3:
             raise ValueError(f"d_layers={self.d_layers} is too deep for image_size="
@@ -229,6 +243,10 @@ class UNetGenerator(nn.Module):
             if j > 0:
                 h = torch.cat([h, skips.pop()], dim=1)  # same size: concatenate channels
             h = block(h)
+        if self.config.keep_luma:
+            luma = torch.tensor(LUMA_WEIGHTS, dtype=h.dtype, device=h.device)
+            shift = x.to(h.dtype) - torch.einsum("nchw,c->nhw", h, luma)[:, None]
+            h = (h + shift).clamp(-1.0, 1.0)
         return h
 
 

@@ -1,0 +1,69 @@
+"""The pix2pix tasks' command line: paired data from the shipped sets, a recorded command that
+spells out every option, and the scores of ``evaluate``."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+import torch
+
+from gan_lessons.checkpoints import load_checkpoint, load_models
+from gan_lessons.image_metrics import psnr
+from gan_lessons.pix2pix_tasks import _parser, evaluate_translation, main, task_pairs
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_train_records_a_command_that_parses_to_the_same_options(tmp_path, capsys):
+    out = tmp_path / "edges.pt"
+    argv = ["train", "edges_mnist", "--out", str(out), "--steps", "2", "--limit", "64",
+            "--width", "4", "--batch-size", "8", "--quiet", "--no-adversarial"]
+    assert main(argv) == 0
+    assert "edges_mnist: 2 steps" in capsys.readouterr().out
+    command = load_checkpoint(out)["meta"]["command"]
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "gan_lessons.pix2pix_tasks"]
+    recorded = vars(_parser().parse_args(words[3:]))
+    given = vars(_parser().parse_args(argv))
+    del recorded["quiet"], given["quiet"]  # how it was shown, not what was trained
+    assert recorded == given
+    g = load_models(out)["generator"]
+    assert g.config.image_size == 28
+    assert g.config.width == 4
+    assert "discriminator" not in load_models(out)  # the L1 baseline trains no discriminator
+    with pytest.raises(SystemExit):  # argparse refuses an unknown task
+        main(["train", "edges_cifar10", "--out", str(tmp_path / "x.pt")])
+
+
+def test_pairs_come_from_the_test_split_in_range():
+    grey, colour = task_pairs("colour_cifar10", train=False, limit=8)
+    assert grey.shape == (8, 1, 32, 32)
+    assert colour.shape == (8, 3, 32, 32)
+    assert grey.min() >= -1
+    assert colour.max() <= 1
+    edges, digits = task_pairs("edges_mnist", train=False, limit=4)
+    assert set(edges.unique().tolist()) <= {-1.0, 1.0}
+    assert digits.shape == (4, 1, 28, 28)
+
+
+def test_evaluate_scores_the_baseline_and_a_model():
+    grey, colour = task_pairs("colour_cifar10", train=False, limit=16)
+    baseline = evaluate_translation(None, grey, colour, batch_size=5)
+    expected = psnr(grey.expand(-1, 3, -1, -1), colour).mean()
+    assert baseline["psnr"] == pytest.approx(float(expected), rel=1e-5)
+    assert set(baseline) == {"psnr", "ssim"}
+
+    class Perfect(torch.nn.Module):  # returns the targets: infinite PSNR capped, SSIM 1
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return colour[:len(x)] if len(x) == len(colour) else colour[-len(x):]
+
+    scores = evaluate_translation(Perfect(), grey, colour, batch_size=16)
+    assert scores["ssim"] == pytest.approx(1.0, abs=1e-4)
+    assert scores["psnr"] > baseline["psnr"] + 20
+    with pytest.raises(ValueError, match="batch_size"):
+        evaluate_translation(None, grey, colour, batch_size=0)
