@@ -35,6 +35,9 @@ from .pix2pix_training import (
     train_pix2pix,
 )
 
+SNAPSHOT_SAMPLES = 16  # inputs whose outputs are kept over training: 200 kB per snapshot of
+# colour 32 x 32, so that a bundled model stays small
+
 __all__ = ["TASKS", "Pix2PixTask", "evaluate_translation", "task_pairs"]
 
 
@@ -166,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_config = Pix2PixTrainConfig(num_steps=args.steps, batch_size=args.batch_size,
                                       lr_g=args.lr, lr_d=args.lr, l1_weight=args.l1_weight,
                                       adversarial=args.adversarial, seed=args.seed,
-                                      checkpoint_every=args.checkpoint_every)
+                                      checkpoint_every=args.checkpoint_every,
+                                      num_snapshot_samples=SNAPSHOT_SAMPLES)
     result = train_pix2pix(generator, discriminator if args.adversarial else None, inputs,
                            targets, train_config, device=args.device, checkpoint_path=args.out,
                            resume=args.resume, progress=not args.quiet,

@@ -25,8 +25,8 @@ from matplotlib.figure import Figure
 from gan_lessons._validate import check_float, check_int
 from gan_lessons.data import to_image
 
-__all__ = ["decision_surface", "image_grid", "loss_curves", "save_figure", "scatter_2d",
-           "snapshot_grid"]
+__all__ = ["comparison_rows", "decision_surface", "image_grid", "loss_curves", "save_figure",
+           "scatter_2d", "snapshot_grid"]
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes, bool]:
@@ -309,6 +309,40 @@ def snapshot_grid(batches: Sequence[torch.Tensor], steps: Sequence[int] | None =
         batch = _images(batch, f"batches[{i}]")
         ax.imshow(_grid(batch[:num_images], nrow, 2), interpolation="nearest")
         ax.set_title(f"{label} {step}", fontsize=10)
+    if title is not None:
+        fig.suptitle(title, fontsize=11)
+    return _done(fig, True)
+
+
+def comparison_rows(rows: Sequence[torch.Tensor], labels: Sequence[str], *,
+                    num_images: int = 8, title: str | None = None) -> Figure:
+    """Methods side by side: one row per batch ``(B, C, H, W)`` in ``[-1, 1]`` (its first
+    ``num_images`` in a line), labelled on the left, e.g. the damaged input, each repair and
+    the truth. Every row must hold images of one size (grey and colour rows may mix). At most
+    8 inches wide."""
+    if isinstance(rows, torch.Tensor) or not isinstance(rows, Sequence) or not rows:
+        raise TypeError("rows must be a non-empty list of image tensors (B, C, H, W)")
+    labels = list(labels) if isinstance(labels, Sequence) and not isinstance(labels, str) \
+        else None
+    if labels is None or len(labels) != len(rows) or not all(isinstance(x, str) for x in labels):
+        raise ValueError(f"labels must be a list of {len(rows)} str, one per row")
+    num_images = check_int(num_images, "num_images", minimum=1)
+    batches = [_images(row, f"rows[{i}]")[:num_images] for i, row in enumerate(rows)]
+    if len({tuple(b.shape[2:]) for b in batches}) != 1:
+        raise ValueError(f"rows must hold images of one size (H, W), got "
+                         f"{sorted({tuple(b.shape[2:]) for b in batches})}")
+    _title(title)
+    n = max(len(b) for b in batches)
+    width = min(8.0, 1.6 + 0.8 * n)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width, 0.9 * len(rows) + 0.3),
+                             layout="constrained", squeeze=False)
+    for ax, batch, label in zip(axes[:, 0], batches, labels, strict=True):
+        ax.imshow(_grid(batch, n, 2), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     if title is not None:
         fig.suptitle(title, fontsize=11)
     return _done(fig, True)

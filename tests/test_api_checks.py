@@ -369,6 +369,10 @@ BAD_INPUTS = [
     (conv.overlap_counts, {"n": 4, "kernel_size": 3, "stride": 0}, ValueError,
      "stride must be >= 1"),
     # ----------------------------------------------------------------- plotting (issue 10: 16)
+    (plotting.comparison_rows, {"rows": [IMAGES], "labels": ["a", "b"]}, ValueError,
+     "labels must be a list of 1 str"),
+    (plotting.comparison_rows, {"rows": [IMAGES], "labels": ["a"], "num_images": 0},
+     ValueError, "num_images must be >= 1"),
     (plotting.image_grid, {"images": np.zeros((2, 3, 8, 8))}, TypeError,
      "images must be a torch.Tensor"),
     (plotting.image_grid, {"images": torch.zeros(0, 3, 8, 8)}, ValueError,

@@ -10,7 +10,13 @@ import torch
 
 from gan_lessons.checkpoints import load_checkpoint, load_models
 from gan_lessons.image_metrics import psnr
-from gan_lessons.pix2pix_tasks import _parser, evaluate_translation, main, task_pairs
+from gan_lessons.pix2pix_tasks import TASKS, _parser, evaluate_translation, main, task_pairs
+from gan_lessons.pretrained import (
+    load_pretrained,
+    pretrained_info,
+    pretrained_names,
+    pretrained_path,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -67,3 +73,23 @@ def test_evaluate_scores_the_baseline_and_a_model():
     assert scores["psnr"] > baseline["psnr"] + 20
     with pytest.raises(ValueError, match="batch_size"):
         evaluate_translation(None, grey, colour, batch_size=0)
+
+
+BUNDLED = [n for n in pretrained_names()
+           if shlex.split(pretrained_info(n)["command"])[2:3] == ["gan_lessons.pix2pix_tasks"]]
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_model_matches_its_recorded_command(name):
+    args = _parser().parse_args(shlex.split(pretrained_info(name)["command"])[3:])
+    payload = load_checkpoint(pretrained_path(name))
+    models = load_pretrained(name)
+    config = models["generator"].config
+    assert (config.width, config.keep_luma) == (args.width, args.keep_luma)
+    assert config.image_size == TASKS[args.task].image_size
+    assert ("discriminator" in models) == args.adversarial
+    train = payload["train_config"]
+    assert (train["num_steps"], train["batch_size"], train["seed"]) == (
+        args.steps, args.batch_size, args.seed)
+    assert (train["l1_weight"], train["adversarial"]) == (args.l1_weight, args.adversarial)
+    assert payload["step"] == args.steps  # trained to the end

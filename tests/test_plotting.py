@@ -13,6 +13,7 @@ import torch
 from matplotlib.figure import Figure
 
 from gan_lessons.plotting import (
+    comparison_rows,
     decision_surface,
     image_grid,
     loss_curves,
@@ -145,3 +146,17 @@ def test_snapshot_grid():
     assert fig.axes[0].images[0].get_array().shape == (4 * 10 + 2, 4 * 10 + 2, 3)  # first 16
     with pytest.raises(ValueError, match="steps"):
         snapshot_grid(batches, steps=[0])
+
+
+def test_comparison_rows_labels_each_row_and_mixes_grey_and_colour():
+    grey, colour = torch.zeros(3, 1, 8, 8), torch.ones(3, 3, 8, 8)
+    fig = comparison_rows([grey, colour], ["input", "output"], num_images=2)
+    axes = fig.axes
+    assert [ax.get_ylabel() for ax in axes] == ["input", "output"]
+    assert axes[0].images[0].get_array().shape[1] == 2 * 8 + 3 * 2  # 2 images, padding 2
+    with pytest.raises(ValueError, match="labels must be a list of 2 str"):
+        comparison_rows([grey, colour], ["one"])
+    with pytest.raises(ValueError, match="rows must hold images of one size"):
+        comparison_rows([grey, torch.zeros(1, 1, 4, 4)], ["a", "b"])
+    with pytest.raises(TypeError, match="rows must be a non-empty list"):
+        comparison_rows(grey, ["a"])
