@@ -23,7 +23,8 @@ generator's range reaches it.
   it reconstructs even images the generator could not draw from a single ``w``, which is a
   warning as much as a feature: the latent may leave the region the generator was trained on.
 
-**The image loss** (``loss``): ``"pixel"`` is the mean squared error over the pixels;
+**The image loss** (``loss``): ``"pixel"`` is the mean squared error over the pixels,
+``"pixel_l1"`` the mean absolute error;
 ``"perceptual"`` the mean squared difference of a feature network's features (e.g. the book's
 MNIST classifier, ``metrics.load_feature_net("mnist")``), which cares about what the image
 shows more than where each pixel is; ``"pixel+perceptual"`` their sum. With a ``mask`` (1 = known
@@ -34,6 +35,24 @@ drop the rest, and they are hard to descend. On 16 MNIST test digits and the bun
 200 steps of the pixel loss even reached a *smaller* feature distance (0.25) than 200 steps of
 the perceptual loss itself (0.70); LPIPS-style features, trained to match human judgements of
 similarity, are what papers use.
+
+Instead of a mask, ``weights`` (>= 0 per pixel) make the pixel term a weighted mean,
+``sum(w * error) / sum(w)``: a mask is the special case of 0/1 weights, and a pixel of weight 0
+has no influence (the feature network sees it as 0). With ``loss="pixel_l1"`` this is the
+*context loss* of Yeh et al. (2017), ``|| W * (G(z) - y) ||_1`` up to the normalisation (see
+:func:`gan_lessons.restoration.context_weights`).
+
+**Measurements** (``operator``): to restore an image from a measurement of it, a low-resolution
+copy say, compare ``operator(G(latent))`` with the measurement (``target`` then has the
+operator's output shape; a mask or weights are in that shape too). PULSE (Menon et al., 2020)
+is ``operator = downsample``.
+
+**The adversarial prior** (``discriminator``, ``adversarial_weight``): Yeh et al.'s *prior
+loss* ``adversarial_weight * log(1 - sigmoid(D(G(latent))))``, computed as
+``-adversarial_weight * softplus(D(G(latent)))`` (``D`` returns logits), rewards latents
+whose images the discriminator finds real. ``D`` sees ``G(latent)``, not the measurement, and
+is frozen like the generator. A discriminator with a minibatch-standard-deviation layer
+(StyleGAN's) couples the latents optimised together: each one's term depends on the others.
 
 **The prior** keeps the latent where the generator was trained:
 
@@ -67,7 +86,7 @@ from .latent import check_latent_generator
 __all__ = ["LOSSES", "SPACES", "Inversion", "image_loss", "invert"]
 
 SPACES = ("z", "w", "w+")
-LOSSES = ("pixel", "perceptual", "pixel+perceptual")
+LOSSES = ("pixel", "pixel_l1", "perceptual", "pixel+perceptual")
 TARGET_RANGE = 1.0 + 1e-3  # targets may exceed [-1, 1] by rounding, not by a different scale
 
 
@@ -79,8 +98,9 @@ class Inversion:
         latents: the best latent per target, detached: ``(B, latent_dim)`` in Z, ``(B, w_dim)``
             in W, ``(B, num_ws, w_dim)`` in W+.
         images: their images ``(B, C, H, W)``, detached.
-        losses: ``(B,)`` the objective (image loss + ``prior_weight`` * prior) of each returned
-            latent: the best final value of the target's restarts.
+        losses: ``(B,)`` the objective (image loss + ``prior_weight`` * prior [+ the
+            adversarial term]) of each returned latent: the best final value of the target's
+            restarts.
         history: ``(steps,)`` float64 numpy array, read-only: the objective at each step,
             averaged over all ``B * restarts`` latents (before that step's update).
     """
@@ -98,14 +118,29 @@ class Inversion:
 # --------------------------------------------------------------------------- the losses
 
 
-def _check_mask(mask, target: torch.Tensor) -> torch.Tensor:
-    """``mask`` ``(B, 1, H, W)`` or ``(1, 1, H, W)`` of 0s and 1s, as a bool tensor."""
-    return check_mask(mask, target) == 1
+def _check_weights(weights, mask, target: torch.Tensor) -> torch.Tensor | None:
+    """``weights`` ``(B, 1, H, W)`` or ``(1, 1, H, W)``, finite and >= 0, on ``target``'s device;
+    or ``mask`` as 0/1 weights; or None."""
+    if weights is None:
+        return None if mask is None else check_mask(mask, target)
+    if mask is not None:
+        raise ValueError("weights and mask must not both be given: a mask is 0/1 weights")
+    if not isinstance(weights, torch.Tensor) or not weights.is_floating_point():
+        raise TypeError(f"weights must be a float tensor (B, 1, H, W), got "
+                        f"{getattr(weights, 'dtype', type(weights).__name__)}")
+    b, _, h, w = target.shape
+    if weights.ndim != 4 or weights.shape[1] != 1 or weights.shape[2:] != (h, w) \
+            or weights.shape[0] not in (1, b):
+        raise ValueError(f"weights must have shape ({b}, 1, {h}, {w}) or (1, 1, {h}, {w}), got "
+                         f"{tuple(weights.shape)}")
+    if not bool((torch.isfinite(weights) & (weights >= 0)).all()):
+        raise ValueError("weights must be finite and >= 0")
+    return weights.to(target.device, target.dtype)
 
 
 def _check_loss_args(loss, feature_net) -> str:
     loss = check_choice(loss, "loss", LOSSES)
-    if loss != "pixel":
+    if "perceptual" in loss:
         if feature_net is None:
             raise ValueError(f"feature_net is required for loss={loss!r} (e.g. "
                              f"gan_lessons.metrics.load_feature_net('mnist'))")
@@ -116,23 +151,25 @@ def _check_loss_args(loss, feature_net) -> str:
 
 
 def _image_loss(images: torch.Tensor, target: torch.Tensor, loss: str, feature_net,
-                known: torch.Tensor | None) -> torch.Tensor:
-    """The per-image loss ``(N,)``; ``target`` and ``known`` broadcast against ``images``."""
+                weights: torch.Tensor | None) -> torch.Tensor:
+    """The per-image loss ``(N,)``; ``target`` and ``weights`` (0/1 for a mask) broadcast
+    against ``images``."""
     total = images.new_zeros(len(images))
-    if loss in ("pixel", "pixel+perceptual"):
-        error = (images - target).square()
+    known = None if weights is None else weights > 0
+    if known is not None:  # a NaN or Inf target under an unknown pixel stays out, gradient too
+        target = torch.where(known, target, target.new_zeros(()))
+    if loss in ("pixel", "pixel_l1", "pixel+perceptual"):
+        error = (images - target).abs() if loss == "pixel_l1" else (images - target).square()
         if known is None:
             total = total + error.flatten(1).mean(dim=1)
         else:
-            # where, not a product: a NaN or Inf target under an unknown pixel stays out too
-            error = torch.where(known, error, error.new_zeros(()))
-            count = known.expand_as(error).flatten(1).sum(dim=1).clamp(min=1)
-            total = total + error.flatten(1).sum(dim=1) / count
-    if loss in ("perceptual", "pixel+perceptual"):
+            error = torch.where(known, error, error.new_zeros(())) * weights
+            norm = weights.to(error.dtype).expand_as(error).flatten(1).sum(dim=1)
+            norm = torch.where(norm > 0, norm, norm.new_ones(()))  # all weights 0: loss 0
+            total = total + error.flatten(1).sum(dim=1) / norm
+    if "perceptual" in loss:
         if known is not None:
-            zero = images.new_zeros(())
-            images = torch.where(known, images, zero)
-            target = torch.where(known, target, zero)
+            images = torch.where(known, images, images.new_zeros(()))
         f = feature_net.features(images)
         g = feature_net.features(target.expand_as(images))
         total = total + (f - g).flatten(1).square().mean(dim=1).to(total.dtype)
@@ -140,13 +177,15 @@ def _image_loss(images: torch.Tensor, target: torch.Tensor, loss: str, feature_n
 
 
 def image_loss(images: torch.Tensor, target: torch.Tensor, *, loss: str = "pixel",
-               feature_net=None, mask: torch.Tensor | None = None) -> torch.Tensor:
+               feature_net=None, mask: torch.Tensor | None = None,
+               weights: torch.Tensor | None = None) -> torch.Tensor:
     """The image term of :func:`invert`'s objective, per image, differentiable in ``images``.
 
     Args:
         images: ``(B, C, H, W)``, e.g. the generator's.
         target: ``(B, C, H, W)`` or ``(1, C, H, W)``.
-        loss: ``"pixel"``: mean squared error over the (known) pixels; ``"perceptual"``: mean
+        loss: ``"pixel"``: mean squared error over the (known) pixels; ``"pixel_l1"``: mean
+            absolute error over them; ``"perceptual"``: mean
             squared difference of ``feature_net.features`` (``(B, F)``; the same as
             :func:`gan_lessons.image_metrics.feature_distance` divided by ``F``);
             ``"pixel+perceptual"``: their sum.
@@ -155,6 +194,9 @@ def image_loss(images: torch.Tensor, target: torch.Tensor, *, loss: str = "pixel
             averages over the known pixels (an image with none scores 0); the feature network
             sees both images with unknown pixels set to 0. Either way the target's unknown
             pixels have no influence on the value or its gradient.
+        weights: instead of ``mask``, ``(B, 1, H, W)`` or ``(1, 1, H, W)`` finite weights
+            >= 0: the pixel term is ``sum(w * error) / sum(w)`` per image (0 if all are 0); a
+            pixel of weight 0 is unknown, as under a mask.
 
     Returns:
         ``(B,)`` losses.
@@ -165,8 +207,8 @@ def image_loss(images: torch.Tensor, target: torch.Tensor, *, loss: str = "pixel
         raise ValueError(f"target must have shape {tuple(images.shape)} or "
                          f"{(1, *images.shape[1:])} to match images, got {tuple(target.shape)}")
     loss = _check_loss_args(loss, feature_net)
-    known = None if mask is None else _check_mask(mask, images)
-    return _image_loss(images, target.to(images.device, images.dtype), loss, feature_net, known)
+    weights = _check_weights(weights, mask, images)
+    return _image_loss(images, target.to(images.device, images.dtype), loss, feature_net, weights)
 
 
 # --------------------------------------------------------------------------- inversion
@@ -217,12 +259,14 @@ def _check_labels(labels, generator, batch: int, device) -> torch.Tensor | None:
     return check_labels(labels, batch, classes).to(device)
 
 
-def _check_target(target, device) -> torch.Tensor:
+def _check_target(target, device, in_range: bool = True) -> torch.Tensor:
     target = check_images(target, "target")
     if len(target) == 0:
         raise ValueError("target must hold at least one image, got B = 0")
     if not bool(torch.isfinite(target).all()):
         raise ValueError("target must be finite, got NaN or Inf values")
+    if not in_range:
+        return target.to(device)
     low, high = torch.stack(torch.aminmax(target)).tolist()
     if low < -TARGET_RANGE or high > TARGET_RANGE:
         raise ValueError(f"target must be images in [-1, 1] (the generator's range), got values "
@@ -230,25 +274,42 @@ def _check_target(target, device) -> torch.Tensor:
     return target.to(device)
 
 
+def _check_adversarial(discriminator, adversarial_weight) -> float:
+    adversarial_weight = check_float(adversarial_weight, "adversarial_weight", minimum=0.0)
+    if discriminator is None:
+        if adversarial_weight > 0:
+            raise ValueError(f"discriminator is required for adversarial_weight="
+                             f"{adversarial_weight} > 0")
+    elif not callable(discriminator):
+        raise TypeError(f"discriminator must be callable, images -> logits (B, 1), got "
+                        f"{type(discriminator).__name__}")
+    return adversarial_weight
+
+
 def invert(generator, target: torch.Tensor, *, space: str = "z", loss: str = "pixel",
            feature_net=None, prior_weight: float = 0.01, steps: int = 200, lr: float = 0.1,
            restarts: int = 1, norm_constraint: bool = False,
            labels: torch.Tensor | None = None, seed: int = 0, device=None,
-           progress: bool = False, mask: torch.Tensor | None = None) -> Inversion:
+           progress: bool = False, mask: torch.Tensor | None = None,
+           weights: torch.Tensor | None = None, operator=None, discriminator=None,
+           adversarial_weight: float = 0.0) -> Inversion:
     """The latents whose images come closest to ``target``, found by Adam on the latents.
 
-    Minimises ``image_loss(G(latent), target) + prior_weight * prior(latent)`` for every target
-    (see the module docstring and :func:`image_loss`); the generator is not changed.
+    Minimises ``image_loss(operator(G(latent)), target) + prior_weight * prior(latent)
+    - adversarial_weight * softplus(D(G(latent)))`` for every target (see the module docstring
+    and :func:`image_loss`); the generator and discriminator are not changed.
 
     Args:
         generator: ``z (B, latent_dim) -> images (B, C, H, W)`` in [-1, 1] with an int
             ``latent_dim`` (a conditional one, with an int ``num_classes``, is called with
             ``labels=``); a :class:`~gan_lessons.models.stylegan.StyleGANGenerator` is run with
             ``noise_mode="const"`` and no truncation.
-        target: ``(B, C, H, W)`` finite images in [-1, 1] of the generator's shape.
+        target: ``(B, C, H, W)`` finite images in [-1, 1] of the generator's shape; with an
+            ``operator``, finite measurements ``(B, C', H', W')`` of its output's shape.
         space: ``"z"``, or (StyleGAN only) ``"w"`` (one ``w`` for every style input) or
             ``"w+"`` (one per style input).
-        loss: ``"pixel"``, ``"perceptual"`` or ``"pixel+perceptual"`` (see :func:`image_loss`).
+        loss: ``"pixel"``, ``"pixel_l1"``, ``"perceptual"`` or ``"pixel+perceptual"`` (see
+            :func:`image_loss`).
         feature_net: ``.features(images) -> (B, F)``, for the perceptual losses.
         prior_weight: weight (>= 0) of the prior: ``(||z||^2 / D - 1)^2`` in Z,
             ``||w - w_avg||^2 / w_dim`` in W (averaged over the style inputs in W+).
@@ -267,10 +328,22 @@ def invert(generator, target: torch.Tensor, *, space: str = "z", loss: str = "pi
         progress: show a progress bar with the current mean objective.
         mask: ``(B, 1, H, W)`` or ``(1, 1, H, W)`` of 0s and 1s, 1 = known pixel: only the known
             pixels count (inpainting).
+        weights: instead of ``mask``, per-pixel weights ``(B, 1, H, W)`` or ``(1, 1, H, W)``,
+            finite and >= 0 (see :func:`image_loss`); weight 0 = unknown.
+        operator: a differentiable callable, images ``(N, C, H, W)`` -> measurements
+            ``(N, C', H', W')`` (e.g. ``functools.partial(degradations.downsample, factor=4)``),
+            applied to ``G(latent)`` before the image loss; ``mask``/``weights`` and the
+            feature network then act on the measurements.
+        discriminator: ``images -> logits (N,)`` or ``(N, 1)`` (called with ``labels`` too for a
+            conditional generator), for the adversarial prior; frozen like the generator.
+        adversarial_weight: weight (>= 0) of the prior loss
+            ``log(1 - sigmoid(D(G(latent)))) = -softplus(D(G(latent)))``; > 0 needs a
+            ``discriminator``.
 
     Returns:
-        :class:`Inversion`. Every module's training flag and every parameter's
-        ``requires_grad`` are restored after the call, and ``w_avg`` is not updated.
+        :class:`Inversion`. Every module's (generator's, discriminator's, feature network's)
+        training flag and every parameter's ``requires_grad`` are restored after the call, and
+        ``w_avg`` is not updated.
     """
     space = check_choice(space, "space", SPACES)
     loss = _check_loss_args(loss, feature_net)
@@ -281,12 +354,16 @@ def invert(generator, target: torch.Tensor, *, space: str = "z", loss: str = "pi
     norm_constraint = check_bool(norm_constraint, "norm_constraint")
     seed = check_int(seed, "seed", minimum=0)
     progress = check_bool(progress, "progress")
+    adversarial_weight = _check_adversarial(discriminator, adversarial_weight)
+    if operator is not None and not callable(operator):
+        raise TypeError(f"operator must be callable, images -> measurements, got "
+                        f"{type(operator).__name__}")
     latent_dim, is_stylegan = _check_generator(generator, space, norm_constraint)
     device = resolve_device(device, generator)
-    target = _check_target(target, device)
+    target = _check_target(target, device, in_range=operator is None)
     b = len(target)
     labels = _check_labels(labels, generator, b, device)
-    known = None if mask is None else _check_mask(mask, target)
+    pixel_weights = _check_weights(weights, mask, target)
     floats = [p for p in (generator.parameters() if isinstance(generator, torch.nn.Module)
                           else ()) if p.is_floating_point()]
     dtype = floats[0].dtype if floats else torch.float32
@@ -311,13 +388,28 @@ def invert(generator, target: torch.Tensor, *, space: str = "z", loss: str = "pi
         centre = generator.w_avg.to(latent.dtype)
         return (latent - centre).square().flatten(1).mean(dim=1)
 
+    def adversarial(images: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        logits = discriminator(images) if y is None else discriminator(images, y)
+        if not isinstance(logits, torch.Tensor) or logits.numel() != len(images):
+            raise TypeError(f"discriminator must return one logit per image, (N,) or (N, 1), "
+                            f"got {getattr(logits, 'shape', type(logits).__name__)}")
+        # log(1 - sigmoid(l)) = -softplus(l), stable for any logit
+        return -torch.nn.functional.softplus(logits.reshape(len(images)))
+
     def objective(latent: torch.Tensor, images: torch.Tensor, index) -> torch.Tensor:
         t = target[index]
-        k = None if known is None else (known if len(known) == 1 else known[index])
-        if loss != "pixel":
+        k = pixel_weights
+        if k is not None and len(k) != 1:
+            k = k[index]
+        value = 0.0
+        if adversarial_weight:
+            value = adversarial_weight * adversarial(images, run_labels).to(latent.dtype)
+        if operator is not None:
+            images = operator(images)
+        if "perceptual" in loss:
             images, t = images.to(net_device), t.to(net_device)
             k = None if k is None else k.to(net_device)
-        value = _image_loss(images, t, loss, feature_net, k).to(latent.dtype)
+        value = _image_loss(images, t, loss, feature_net, k).to(latent.dtype) + value
         return value + prior_weight * prior(latent) if prior_weight else value
 
     def project(z: torch.Tensor) -> torch.Tensor:
@@ -327,19 +419,25 @@ def invert(generator, target: torch.Tensor, *, space: str = "z", loss: str = "pi
 
     runs = torch.arange(n, device=device) // restarts
     history = np.empty(steps)
-    with _frozen(generator, feature_net):
+    with _frozen(generator, feature_net, discriminator):
         shape = getattr(getattr(generator, "config", None), "data_shape", None)
-        if shape is None:
+        if shape is None or operator is not None:
             with torch.no_grad():
                 probe = render(torch.zeros(1, latent_dim, device=device, dtype=dtype),
                                None if labels is None else labels[:1])
-            if not isinstance(probe, torch.Tensor) or probe.ndim != 4:
-                raise TypeError(f"generator must return images (B, C, H, W), got "
-                                f"{getattr(probe, 'shape', type(probe).__name__)}")
+                if not isinstance(probe, torch.Tensor) or probe.ndim != 4:
+                    raise TypeError(f"generator must return images (B, C, H, W), got "
+                                    f"{getattr(probe, 'shape', type(probe).__name__)}")
+                if operator is not None:
+                    probe = operator(probe)
+                    if not isinstance(probe, torch.Tensor) or probe.ndim != 4:
+                        raise TypeError(f"operator must return measurements (N, C, H, W), got "
+                                        f"{getattr(probe, 'shape', type(probe).__name__)}")
             shape = tuple(probe.shape[1:])
         if tuple(target.shape[1:]) != tuple(shape):
+            what = "the generator's images" if operator is None else "operator(images)"
             raise ValueError(f"target must have shape (B, {', '.join(map(str, shape))}) like "
-                             f"the generator's images, got {tuple(target.shape)}")
+                             f"{what}, got {tuple(target.shape)}")
 
         rng = torch.Generator().manual_seed(seed)
         z = torch.randn(b, restarts, latent_dim, generator=rng, dtype=torch.float64)

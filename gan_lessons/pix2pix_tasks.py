@@ -76,13 +76,13 @@ def task_pairs(task: str, *, train: bool, limit: int | None = None, root=None,
 def evaluate_translation(generator: torch.nn.Module | None, inputs: torch.Tensor,
                          targets: torch.Tensor, *, feature_net=None,
                          batch_size: int = 250) -> dict[str, float]:
-    """Mean PSNR (dB), SSIM and (with ``feature_net``) feature distance of ``generator(inputs)``
-    against ``targets`` ``(N, C, S, S)``; ``generator=None`` scores the inputs themselves,
-    repeated to the targets' channels (the "do nothing" baseline)."""
+    """Mean L1 error, PSNR (dB), SSIM and (with ``feature_net``) feature distance of
+    ``generator(inputs)`` against ``targets`` ``(N, C, S, S)``; ``generator=None`` scores the
+    inputs themselves, repeated to the targets' channels (the "do nothing" baseline)."""
     from .image_metrics import feature_distance, psnr, ssim
 
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    sums = {"psnr": 0.0, "ssim": 0.0, "feature_distance": 0.0}
+    sums = {"l1": 0.0, "psnr": 0.0, "ssim": 0.0, "feature_distance": 0.0}
     if generator is not None:
         generator.eval()
     device = next(generator.parameters()).device if generator is not None else "cpu"
@@ -90,6 +90,7 @@ def evaluate_translation(generator: torch.nn.Module | None, inputs: torch.Tensor
         x, y = inputs[start:start + batch_size], targets[start:start + batch_size]
         out = (generator(x.to(device)).float().cpu() if generator is not None
                else x.expand(-1, y.shape[1], -1, -1))
+        sums["l1"] += float((out - y).abs().flatten(1).mean(1).sum())
         sums["psnr"] += float(psnr(out, y).sum())
         sums["ssim"] += float(ssim(out, y).sum())
         if feature_net is not None:

@@ -37,6 +37,7 @@ from gan_lessons import (
     pix2pix_training,
     plotting,
     progressive,
+    restoration,
     stylegan_training,
     train,
     wasserstein,
@@ -97,13 +98,13 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.path_length", "gan_lessons.image_metrics",
            "gan_lessons.augmentation", "gan_lessons.degradations", "gan_lessons.inversion",
            "gan_lessons.models.pix2pix", "gan_lessons.pix2pix_training",
-           "gan_lessons.pix2pix_tasks"]
+           "gan_lessons.pix2pix_tasks", "gan_lessons.restoration"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
     "AdversarialLoss",
     "PRDC", "Score", "Evaluation", "clear_cache",  # metrics' results, and a call without input
-    "PathLength", "Inversion", "Pix2PixTask",
+    "PathLength", "Inversion", "Pix2PixTask", "Restoration",
     "TrainState", "TrainResult",  # what training hands to callbacks and returns
     "CheckpointLockedError", "DataError", "TrainingDivergedError",
 }
@@ -650,6 +651,33 @@ BAD_INPUTS = [
      ValueError, "feature_net is required"),
     (inversion.image_loss, {"images": IMAGES, "target": torch.zeros(2, 1, 4, 5)}, ValueError,
      "target must have shape"),
+    # ----------------------------------------------------------------- restoration
+    (restoration.context_weights, {"mask": torch.ones(1, 1, 8, 8), "window": 4}, ValueError,
+     "window must be odd"),
+    (restoration.poisson_blend, {"images": torch.zeros(1, 1, 8, 8),
+                                 "generated": torch.zeros(1, 1, 8, 4),
+                                 "mask": torch.ones(1, 1, 8, 8)}, ValueError,
+     "generated must have the shape"),
+    (restoration.inpaint, {"generator": G_DC, "images": torch.zeros(1, 1, 16, 16),
+                           "mask": torch.ones(1, 1, 16, 16), "blend": "alpha"}, ValueError,
+     "blend must be one of"),
+    (restoration.denoise, {"generator": G_DC, "noisy": "noisy.png"}, TypeError,
+     "noisy must be a tensor"),
+    (restoration.super_resolve, {"generator": G_DC, "low_res": torch.zeros(1, 1, 4, 4),
+                                 "factor": 3}, ValueError, "factor must divide"),
+    (restoration.enforce_consistency, {"images": torch.zeros(1, 1, 8, 8),
+                                       "low_res": torch.zeros(1, 1, 2, 2), "factor": 2},
+     ValueError, "low_res must have shape"),
+    (inversion.invert, {"generator": G_DC, "target": torch.zeros(1, 1, 16, 16),
+                        "adversarial_weight": 0.1}, ValueError, "discriminator is required"),
+    (inversion.invert, {"generator": G_DC, "target": torch.zeros(1, 1, 16, 16),
+                        "weights": torch.full((1, 1, 16, 16), -1.0)}, ValueError,
+     "weights must be finite and >= 0"),
+    (inversion.invert, {"generator": G_DC, "target": torch.zeros(1, 1, 16, 16),
+                        "operator": "downsample"}, TypeError, "operator must be callable"),
+    (inversion.image_loss, {"images": IMAGES, "target": IMAGES,
+                            "weights": torch.ones(2, 1, 4, 5)}, ValueError,
+     "weights must have shape"),
     # ----------------------------------------------------------------- pix2pix
     (Pix2PixConfig, {"image_size": 16, "d_layers": 5}, ValueError, "d_layers=5 is too deep"),
     (UNetGenerator, {"config": {"image_size": 16}}, TypeError, "config must be a Pix2PixConfig"),

@@ -58,7 +58,9 @@ def test_evaluate_scores_the_baseline_and_a_model():
     baseline = evaluate_translation(None, grey, colour, batch_size=5)
     expected = psnr(grey.expand(-1, 3, -1, -1), colour).mean()
     assert baseline["psnr"] == pytest.approx(float(expected), rel=1e-5)
-    assert set(baseline) == {"psnr", "ssim"}
+    assert set(baseline) == {"l1", "psnr", "ssim"}
+    l1 = (grey.expand(-1, 3, -1, -1) - colour).abs().mean()
+    assert baseline["l1"] == pytest.approx(float(l1), rel=1e-5)
 
     class Perfect(torch.nn.Module):  # returns the targets: infinite PSNR capped, SSIM 1
         def __init__(self):
