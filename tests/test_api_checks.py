@@ -39,6 +39,7 @@ from gan_lessons import (
     progressive,
     restoration,
     stylegan_training,
+    super_resolution,
     train,
     wasserstein,
     widgets,
@@ -71,6 +72,7 @@ from gan_lessons.models import (
     describe_model,
     pix2pix,
     register_family,
+    srnet,
 )
 from gan_lessons.models.conditional import check_labels, each_class_in_turn
 from gan_lessons.models.dcgan import dcgan_discriminator_trunk, dcgan_start_size, spectral_normalize
@@ -98,7 +100,8 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.path_length", "gan_lessons.image_metrics",
            "gan_lessons.augmentation", "gan_lessons.degradations", "gan_lessons.inversion",
            "gan_lessons.models.pix2pix", "gan_lessons.pix2pix_training",
-           "gan_lessons.pix2pix_tasks", "gan_lessons.restoration"]
+           "gan_lessons.pix2pix_tasks", "gan_lessons.restoration",
+           "gan_lessons.models.srnet", "gan_lessons.super_resolution"]
 NOT_INPUT_CHECKED = {
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
@@ -678,6 +681,27 @@ BAD_INPUTS = [
     (inversion.image_loss, {"images": IMAGES, "target": IMAGES,
                             "weights": torch.ones(2, 1, 4, 5)}, ValueError,
      "weights must have shape"),
+    # ----------------------------------------------------------------- super-resolution
+    (srnet.SRNetConfig, {"factor": 3, "image_size": 27}, ValueError,
+     "factor must be one of (2, 4)"),
+    (srnet.SRNet, {"config": {"factor": 2}}, TypeError, "config must be a SRNetConfig or None"),
+    (srnet.SRNet(srnet.SRNetConfig()), {"low_res": torch.zeros(2, 1, 14, 14)}, ValueError,
+     "low_res must have shape (B, 1, 7, 7)"),
+    (super_resolution.pixelate, {"low_res": torch.zeros(1, 1, 4, 4), "factor": 0}, ValueError,
+     "factor must be >= 1"),
+    (super_resolution.sr_pairs, {"images": torch.zeros(1, 1, 8, 8), "factor": 3}, ValueError,
+     "factor must divide"),
+    (super_resolution.PixelatedSR, {"net": nn.Conv2d(1, 1, 1)}, TypeError,
+     "net must be an SRNet"),
+    (super_resolution.PixelatedSR(srnet.SRNet()), {"pixelated": torch.zeros(2, 1, 7, 7)},
+     ValueError, "pixelated must have shape (B, 1, 28, 28)"),
+    (super_resolution.sr_discriminator, {"config": {"factor": 4}}, TypeError,
+     "config must be an SRNetConfig"),
+    (super_resolution.train_sr, {"net": srnet.SRNet(), "discriminator": None,
+                                 "images": torch.zeros(2, 1, 8, 8),
+                                 "config": pix2pix_training.Pix2PixTrainConfig(
+                                     num_steps=1, adversarial=False)},
+     ValueError, "images must have shape (N, 1, 28, 28)"),
     # ----------------------------------------------------------------- pix2pix
     (Pix2PixConfig, {"image_size": 16, "d_layers": 5}, ValueError, "d_layers=5 is too deep"),
     (UNetGenerator, {"config": {"image_size": 16}}, TypeError, "config must be a Pix2PixConfig"),

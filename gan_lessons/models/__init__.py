@@ -37,6 +37,7 @@ from .conditional import (
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGANConfig, MLPGenerator
 from .pix2pix import PatchDiscriminator, Pix2PixConfig, UNetGenerator
+from .srnet import SRNet, SRNetConfig
 from .stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
 
 __all__ = [
@@ -60,6 +61,8 @@ __all__ = [
     "PatchDiscriminator",
     "Pix2PixConfig",
     "ProjectionDiscriminator",
+    "SRNet",
+    "SRNetConfig",
     "StyleGANConfig",
     "StyleGANDiscriminator",
     "StyleGANGenerator",
@@ -128,6 +131,7 @@ register_family("stylegan", StyleGANConfig, generator=StyleGANGenerator,
                 discriminator=StyleGANDiscriminator)
 register_family("pix2pix", Pix2PixConfig, generator=UNetGenerator,
                 discriminator=PatchDiscriminator)
+register_family("srnet", SRNetConfig, generator=SRNet)
 
 
 def _family(name: str) -> ModelFamily:
