@@ -1,6 +1,6 @@
 """The applications chapter's results tables, measured on held-out test images (CPU).
 
-    python benchmarks/applications_tables.py augmentation   # about 5 min on one core
+    python benchmarks/applications_tables.py augmentation   # about 10 min on one busy core
     python benchmarks/applications_tables.py inversion      # about 2 min
     python benchmarks/applications_tables.py pix2pix        # about 1 min (bundled models)
 
