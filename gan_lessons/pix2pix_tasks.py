@@ -3,7 +3,11 @@
 Each task makes its pairs from a shipped data set, so nothing is downloaded:
 
 * ``colour_cifar10``: CIFAR-10 greyscale (BT.601 luma) -> colour, 32 x 32;
-* ``edges_mnist``: MNIST Sobel edge maps -> digits, 28 x 28.
+* ``edges_mnist``: MNIST Sobel edge maps -> digits, 28 x 28;
+* ``sr4_mnist``: x4 super-resolution of MNIST, 7 x 7 -> 28 x 28, with an
+  :class:`~gan_lessons.models.srnet.SRNet` (the low-res input travels pixelated, as a
+  :class:`~gan_lessons.models.srnet.PixelatedSR` reads it) instead of the U-Net, and a patch
+  discriminator with ``d_layers=2`` (16 x 16 patches): the SRGAN idea on the pix2pix machinery.
 
 ::
 
@@ -13,12 +17,14 @@ Each task makes its pairs from a shipped data set, so nothing is downloaded:
 ``train`` records its full command line in the checkpoint (every option spelled out), so a
 bundled model says how it was made. ``evaluate`` prints PSNR, SSIM and the feature distance of
 the data set's classifier on held-out test pairs, for the model and for the task's baseline
-(the grey image itself for colourisation; none for edges).
+(the grey image itself for colourisation, bicubic upsampling for super-resolution; none for
+edges).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -27,13 +33,16 @@ from dataclasses import dataclass
 import torch
 
 from ._validate import check_choice, check_int
+from .degradations import downsample, upsample_bicubic
 from .models.pix2pix import PatchDiscriminator, Pix2PixConfig, UNetGenerator
+from .models.srnet import PixelatedSR, SRNetConfig
 from .pix2pix_training import (
     Pix2PixTrainConfig,
     edges_to_digits_pairs,
     greyscale_to_colour_pairs,
     train_pix2pix,
 )
+from .super_resolution import sr_discriminator, sr_pairs
 
 SNAPSHOT_SAMPLES = 16  # inputs whose outputs are kept over training: 200 kB per snapshot of
 # colour 32 x 32, so that a bundled model stays small
@@ -50,11 +59,24 @@ class Pix2PixTask:
     image_size: int
     in_channels: int
     out_channels: int
+    baseline: Callable[[torch.Tensor], torch.Tensor] | None = None
+    sr_factor: int | None = None  # an SRNet of this factor instead of the U-Net
+
+
+def _grey_as_colour(grey: torch.Tensor) -> torch.Tensor:
+    return grey.expand(-1, 3, -1, -1)
+
+
+def _bicubic_from_pixelated(pixelated: torch.Tensor) -> torch.Tensor:
+    return upsample_bicubic(downsample(pixelated, 4), 4)
 
 
 TASKS = {
-    "colour_cifar10": Pix2PixTask("cifar10", greyscale_to_colour_pairs, 32, 1, 3),
+    "colour_cifar10": Pix2PixTask("cifar10", greyscale_to_colour_pairs, 32, 1, 3,
+                                  baseline=_grey_as_colour),
     "edges_mnist": Pix2PixTask("mnist", edges_to_digits_pairs, 28, 1, 1),
+    "sr4_mnist": Pix2PixTask("mnist", functools.partial(sr_pairs, factor=4), 28, 1, 1,
+                             baseline=_bicubic_from_pixelated, sr_factor=4),
 }
 """The tasks by name."""
 
@@ -73,23 +95,29 @@ def task_pairs(task: str, *, train: bool, limit: int | None = None, root=None,
 
 
 @torch.no_grad()
-def evaluate_translation(generator: torch.nn.Module | None, inputs: torch.Tensor,
-                         targets: torch.Tensor, *, feature_net=None,
+def evaluate_translation(generator: Callable[[torch.Tensor], torch.Tensor] | None,
+                         inputs: torch.Tensor, targets: torch.Tensor, *, feature_net=None,
                          batch_size: int = 250) -> dict[str, float]:
     """Mean L1 error, PSNR (dB), SSIM and (with ``feature_net``) feature distance of
-    ``generator(inputs)`` against ``targets`` ``(N, C, S, S)``; ``generator=None`` scores the
-    inputs themselves, repeated to the targets' channels (the "do nothing" baseline)."""
+    ``generator(inputs)`` against ``targets`` ``(N, C, S, S)``. ``generator`` is a model (run
+    in eval mode on its device) or any function of a batch (e.g. a task's baseline);
+    ``None`` scores the inputs themselves, repeated to the targets' channels."""
     from .image_metrics import feature_distance, psnr, ssim
 
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     sums = {"l1": 0.0, "psnr": 0.0, "ssim": 0.0, "feature_distance": 0.0}
-    if generator is not None:
+    if generator is None:
+        generator = _grey_as_colour if targets.shape[1] == 3 else torch.clone
+    elif not callable(generator):
+        raise TypeError(f"generator must be a model, a function of a batch or None, got "
+                        f"{type(generator).__name__}")
+    device = "cpu"
+    if isinstance(generator, torch.nn.Module):
         generator.eval()
-    device = next(generator.parameters()).device if generator is not None else "cpu"
+        device = next(generator.parameters()).device
     for start in range(0, len(inputs), batch_size):
         x, y = inputs[start:start + batch_size], targets[start:start + batch_size]
-        out = (generator(x.to(device)).float().cpu() if generator is not None
-               else x.expand(-1, y.shape[1], -1, -1))
+        out = generator(x.to(device)).float().cpu()
         sums["l1"] += float((out - y).abs().flatten(1).mean(1).sum())
         sums["psnr"] += float(psnr(out, y).sum())
         sums["ssim"] += float(ssim(out, y).sum())
@@ -153,19 +181,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         inputs, targets = task_pairs(args.task, train=False, limit=args.limit)
         net = load_feature_net(spec.data)
-        rows = {"baseline (input as output)": None} if spec.in_channels == 1 and \
-            args.task.startswith("colour") else {}
+        rows = {"baseline": spec.baseline} if spec.baseline is not None else {}
         if args.weights:
             rows[args.weights] = load_models(args.weights)["generator"]
         for name, generator in rows.items():
             scores = evaluate_translation(generator, inputs, targets, feature_net=net)
             print(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
         return 0
-    config = Pix2PixConfig(image_size=spec.image_size, in_channels=spec.in_channels,
-                           out_channels=spec.out_channels, width=args.width,
-                           keep_luma=args.keep_luma)
+    if spec.sr_factor is not None and args.keep_luma:
+        raise ValueError("--keep-luma is for colourisation; the task is super-resolution")
     torch.manual_seed(args.seed)
-    generator, discriminator = UNetGenerator(config), PatchDiscriminator(config)
+    if spec.sr_factor is not None:
+        net_config = SRNetConfig(factor=spec.sr_factor, image_size=spec.image_size,
+                                 channels=spec.out_channels, width=args.width)
+        generator = PixelatedSR(net_config)
+        discriminator = sr_discriminator(net_config, width=args.width, d_layers=2)
+    else:
+        config = Pix2PixConfig(image_size=spec.image_size, in_channels=spec.in_channels,
+                               out_channels=spec.out_channels, width=args.width,
+                               keep_luma=args.keep_luma)
+        generator, discriminator = UNetGenerator(config), PatchDiscriminator(config)
     inputs, targets = task_pairs(args.task, train=True, limit=args.limit, progress=not args.quiet)
     train_config = Pix2PixTrainConfig(num_steps=args.steps, batch_size=args.batch_size,
                                       lr_g=args.lr, lr_d=args.lr, l1_weight=args.l1_weight,

@@ -30,9 +30,8 @@ from torch import nn
 
 from ._validate import check_int
 from .degradations import check_images, downsample
-from .models._inputs import model_input
 from .models.pix2pix import PatchDiscriminator, Pix2PixConfig
-from .models.srnet import SRNet, SRNetConfig
+from .models.srnet import PixelatedSR, SRNet, SRNetConfig
 from .pix2pix_training import Pix2PixTrainConfig, train_pix2pix
 from .train import TrainResult
 
@@ -52,26 +51,6 @@ def sr_pairs(images: torch.Tensor, factor: int) -> tuple[torch.Tensor, torch.Ten
     (N, C, S, S), images)``; the low-res image is ``downsample(images, factor)`` (block means)."""
     images = check_images(images)
     return pixelate(downsample(images, factor), factor), images
-
-
-class PixelatedSR(nn.Module):
-    """``net`` reading its low-res input pixelated: ``(B, C, S, S) -> net(block means
-    (B, C, s, s)) (B, C, S, S)``. The parameters are ``net``'s (as ``net.*``)."""
-
-    def __init__(self, net: SRNet) -> None:
-        super().__init__()
-        if not isinstance(net, SRNet):
-            raise TypeError(f"net must be an SRNet, got {type(net).__name__}")
-        self.net = net
-
-    def forward(self, pixelated: torch.Tensor) -> torch.Tensor:
-        """``pixelated``: ``(B, C, S, S)`` -> ``(B, C, S, S)``."""
-        pixelated = model_input(pixelated, "pixelated", self)
-        shape = self.net.config.data_shape
-        if pixelated.ndim != 4 or tuple(pixelated.shape[1:]) != shape:
-            raise ValueError(f"pixelated must have shape (B, {', '.join(map(str, shape))}), got "
-                             f"{tuple(pixelated.shape)}")
-        return self.net(F.avg_pool2d(pixelated, self.net.config.factor))
 
 
 def sr_discriminator(config: SRNetConfig, **fields: Any) -> PatchDiscriminator:

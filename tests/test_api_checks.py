@@ -692,7 +692,7 @@ BAD_INPUTS = [
     (super_resolution.sr_pairs, {"images": torch.zeros(1, 1, 8, 8), "factor": 3}, ValueError,
      "factor must divide"),
     (super_resolution.PixelatedSR, {"net": nn.Conv2d(1, 1, 1)}, TypeError,
-     "net must be an SRNet"),
+     "net must be an SRNet or an SRNetConfig"),
     (super_resolution.PixelatedSR(srnet.SRNet()), {"pixelated": torch.zeros(2, 1, 7, 7)},
      ValueError, "pixelated must have shape (B, 1, 28, 28)"),
     (super_resolution.sr_discriminator, {"config": {"factor": 4}}, TypeError,

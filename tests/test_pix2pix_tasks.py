@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gan_lessons.checkpoints import load_checkpoint, load_models
+from gan_lessons.degradations import downsample, upsample_bicubic
 from gan_lessons.image_metrics import psnr
 from gan_lessons.pix2pix_tasks import TASKS, _parser, evaluate_translation, main, task_pairs
 from gan_lessons.pretrained import (
@@ -40,6 +41,28 @@ def test_train_records_a_command_that_parses_to_the_same_options(tmp_path, capsy
     assert "discriminator" not in load_models(out)  # the L1 baseline trains no discriminator
     with pytest.raises(SystemExit):  # argparse refuses an unknown task
         main(["train", "edges_cifar10", "--out", str(tmp_path / "x.pt")])
+
+
+def test_the_sr_task_trains_an_srnet_against_bicubic(tmp_path, capsys):
+    out = tmp_path / "sr.pt"
+    assert main(["train", "sr4_mnist", "--out", str(out), "--steps", "2", "--limit", "64",
+                 "--width", "4", "--batch-size", "8", "--quiet"]) == 0
+    models = load_models(out)
+    wrapper = models["generator"]
+    assert wrapper.config.factor == 4
+    assert models["discriminator"].config.d_layers == 2
+    pixelated, digits = task_pairs("sr4_mnist", train=False, limit=4)
+    torch.testing.assert_close(downsample(pixelated, 4), downsample(digits, 4))
+    baseline = evaluate_translation(TASKS["sr4_mnist"].baseline, pixelated, digits)
+    bicubic = psnr(upsample_bicubic(downsample(digits, 4), 4), digits).mean()
+    assert baseline["psnr"] == pytest.approx(float(bicubic), rel=1e-5)
+    capsys.readouterr()
+    assert main(["evaluate", "sr4_mnist", "--weights", str(out), "--limit", "8"]) == 0
+    printed = capsys.readouterr().out
+    assert "baseline: l1" in printed
+    assert f"{out}: l1" in printed
+    with pytest.raises(ValueError, match="--keep-luma is for colourisation"):
+        main(["train", "sr4_mnist", "--out", str(tmp_path / "x.pt"), "--keep-luma"])
 
 
 def test_pairs_come_from_the_test_split_in_range():
@@ -87,7 +110,8 @@ def test_bundled_model_matches_its_recorded_command(name):
     payload = load_checkpoint(pretrained_path(name))
     models = load_pretrained(name)
     config = models["generator"].config
-    assert (config.width, config.keep_luma) == (args.width, args.keep_luma)
+    assert config.width == args.width
+    assert getattr(config, "keep_luma", False) == args.keep_luma
     assert config.image_size == TASKS[args.task].image_size
     assert ("discriminator" in models) == args.adversarial
     train = payload["train_config"]

@@ -208,3 +208,21 @@ def test_runs_on_the_gpu():
     low = torch.rand(2, 1, 8, 8, device="cuda")
     assert net(low).device.type == "cuda"
     assert torch.allclose(net(low).cpu(), upsample_bicubic(low.cpu(), 2), atol=1e-5)
+
+
+def test_the_pixelated_wrapper_is_rebuilt_from_a_checkpoint_description():
+    from dataclasses import asdict
+
+    from gan_lessons.models import build_model, describe_model
+
+    config = SRNetConfig(factor=2, image_size=8, channels=1, width=4, blocks=1)
+    wrapper = PixelatedSR(SRNet(config))
+    assert describe_model(wrapper) == {"family": "srnet", "role": "pixelated",
+                                       "config": asdict(config)}
+    rebuilt = build_model("srnet", "pixelated", asdict(config))
+    assert isinstance(rebuilt, PixelatedSR)
+    assert rebuilt.config == config
+    rebuilt.load_state_dict(wrapper.state_dict())
+    x = torch.rand(2, 1, 8, 8) * 2 - 1
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x), wrapper(x))

@@ -37,7 +37,7 @@ from .conditional import (
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGANConfig, MLPGenerator
 from .pix2pix import PatchDiscriminator, Pix2PixConfig, UNetGenerator
-from .srnet import SRNet, SRNetConfig
+from .srnet import PixelatedSR, SRNet, SRNetConfig
 from .stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "ModelFamily",
     "PatchDiscriminator",
     "Pix2PixConfig",
+    "PixelatedSR",
     "ProjectionDiscriminator",
     "SRNet",
     "SRNetConfig",
@@ -131,7 +132,7 @@ register_family("stylegan", StyleGANConfig, generator=StyleGANGenerator,
                 discriminator=StyleGANDiscriminator)
 register_family("pix2pix", Pix2PixConfig, generator=UNetGenerator,
                 discriminator=PatchDiscriminator)
-register_family("srnet", SRNetConfig, generator=SRNet)
+register_family("srnet", SRNetConfig, generator=SRNet, pixelated=PixelatedSR)
 
 
 def _family(name: str) -> ModelFamily:

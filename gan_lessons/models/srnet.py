@@ -30,7 +30,7 @@ from gan_lessons.degradations import upsample_bicubic
 
 from ._inputs import check_config, model_input
 
-__all__ = ["SRNet", "SRNetConfig"]
+__all__ = ["PixelatedSR", "SRNet", "SRNetConfig"]
 
 FACTORS = (2, 4)
 
@@ -134,3 +134,36 @@ class SRNet(nn.Module):
         h = self.upsample(self.body(h))  # (B, width, S, S)
         base = upsample_bicubic(low_res, self.config.factor)  # (B, C, S, S)
         return (base + self.tail(h)).clamp(-1.0, 1.0)
+
+
+class PixelatedSR(nn.Module):
+    """An :class:`SRNet` reading its low-res input *pixelated*, each pixel repeated into a
+    ``factor x factor`` block (how pix2pix's same-size pairs carry it): ``(B, C, S, S) ->
+    net(block means (B, C, s, s)) (B, C, S, S)``. The parameters are ``net``'s (as ``net.*``).
+
+    Args:
+        net: the :class:`SRNet` to wrap, or an :class:`SRNetConfig` (or ``None``: the
+            defaults) to build a fresh one (how a checkpoint rebuilds it).
+    """
+
+    def __init__(self, net: SRNet | SRNetConfig | None = None) -> None:
+        super().__init__()
+        if net is None or isinstance(net, SRNetConfig):
+            net = SRNet(net)
+        if not isinstance(net, SRNet):
+            raise TypeError(f"net must be an SRNet or an SRNetConfig, got {type(net).__name__}")
+        self.net = net
+
+    @property
+    def config(self) -> SRNetConfig:
+        """The wrapped net's config."""
+        return self.net.config
+
+    def forward(self, pixelated: torch.Tensor) -> torch.Tensor:
+        """``pixelated``: ``(B, C, S, S)`` -> ``(B, C, S, S)``."""
+        pixelated = model_input(pixelated, "pixelated", self)
+        shape = self.net.config.data_shape
+        if pixelated.ndim != 4 or tuple(pixelated.shape[1:]) != shape:
+            raise ValueError(f"pixelated must have shape (B, {', '.join(map(str, shape))}), got "
+                             f"{tuple(pixelated.shape)}")
+        return self.net(nn.functional.avg_pool2d(pixelated, self.net.config.factor))
