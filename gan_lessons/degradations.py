@@ -37,17 +37,23 @@ def check_images(value, name: str = "images") -> torch.Tensor:
     return value
 
 
+def check_pixel_map_shape(value: torch.Tensor, images: torch.Tensor, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` unless the per-pixel map ``value`` has the shape
+    ``(B, 1, H, W)`` or ``(1, 1, H, W)`` of ``images`` ``(B, C, H, W)`` (a mask, weights)."""
+    b, _, h, w = images.shape
+    if value.ndim != 4 or value.shape[1] != 1 or value.shape[2:] != (h, w) \
+            or value.shape[0] not in (1, b):
+        raise ValueError(f"{name} must have shape ({b}, 1, {h}, {w}) or (1, 1, {h}, {w}), got "
+                         f"{tuple(value.shape)}")
+
+
 def check_mask(mask, images: torch.Tensor) -> torch.Tensor:
     """``mask`` checked against ``images`` ``(B, C, H, W)``: a tensor of 0s and 1s of shape
     ``(B, 1, H, W)`` or ``(1, 1, H, W)``; returned as floats on ``images``' device."""
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"mask must be a tensor (B, 1, H, W) of 0s and 1s, got "
                         f"{type(mask).__name__}")
-    b, _, h, w = images.shape
-    if mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[2:] != (h, w) \
-            or mask.shape[0] not in (1, b):
-        raise ValueError(f"mask must have shape ({b}, 1, {h}, {w}) or (1, 1, {h}, {w}), got "
-                         f"{tuple(mask.shape)}")
+    check_pixel_map_shape(mask, images, "mask")
     if not bool(((mask == 0) | (mask == 1)).all()):
         raise ValueError("mask must hold only 0 (lost) and 1 (known)")
     return mask.to(images.device, images.dtype)

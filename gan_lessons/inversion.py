@@ -79,7 +79,7 @@ import numpy as np
 import torch
 
 from ._validate import check_bool, check_choice, check_float, check_int
-from .degradations import check_images, check_mask
+from .degradations import check_images, check_mask, check_pixel_map_shape
 from .device import first_tensor, resolve_device
 from .latent import check_latent_generator
 
@@ -128,11 +128,7 @@ def _check_weights(weights, mask, target: torch.Tensor) -> torch.Tensor | None:
     if not isinstance(weights, torch.Tensor) or not weights.is_floating_point():
         raise TypeError(f"weights must be a float tensor (B, 1, H, W), got "
                         f"{getattr(weights, 'dtype', type(weights).__name__)}")
-    b, _, h, w = target.shape
-    if weights.ndim != 4 or weights.shape[1] != 1 or weights.shape[2:] != (h, w) \
-            or weights.shape[0] not in (1, b):
-        raise ValueError(f"weights must have shape ({b}, 1, {h}, {w}) or (1, 1, {h}, {w}), got "
-                         f"{tuple(weights.shape)}")
+    check_pixel_map_shape(weights, target, "weights")
     if not bool((torch.isfinite(weights) & (weights >= 0)).all()):
         raise ValueError("weights must be finite and >= 0")
     return weights.to(target.device, target.dtype)
