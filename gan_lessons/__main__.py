@@ -187,17 +187,20 @@ def _load_data(data: str, *, data_root: str | None, limit: int | None, image_siz
         TensorImageDataset,
         as_tensor_dataset,
         load_dataset,
+        named_set,
         toy_dataset,
     )
 
-    if data.lower() in TOY_DATASETS:
+    name = named_set(data)
+    if name in TOY_DATASETS:
         n = limit or 10_000
         _check_memory(n * 2 * 4 * 4, f"--limit {n} points", "use a smaller --limit")
-        return toy_dataset(data.lower(), n=n, seed=seed)
-    if data.lower() not in DATASETS and not Path(data).expanduser().is_dir():
+        return toy_dataset(name, n=n, seed=seed)
+    if name is None and not Path(data).expanduser().is_dir():
         raise ValueError(f"--data must be one of {', '.join(TOY_DATASETS + DATASETS)} or a "
-                         f"folder of images, got {data!r}")
-    known = _IN_MEMORY_SETS.get(data.lower())
+                         f"folder of images, got {data!r} (no folder "
+                         f"{Path(data).expanduser().absolute()})")
+    known = _IN_MEMORY_SETS.get(name or "")
     if known is not None:  # decoded whole (float32), then the --limit subset copied
         n, channels, size = known
         size = image_size or size
@@ -255,11 +258,11 @@ def _word(value) -> str:
 def _resolved_model_options(model, dataset, data: str, limit: int | None,
                             has_width: bool) -> list[tuple[str, object]]:
     """``--latent-dim``, ``--width`` and ``--limit`` as this run resolved them."""
-    from .data import TOY_DATASETS
+    from .data import TOY_DATASETS, named_set
     from .models import describe_model
 
     config = (describe_model(model) or {}).get("config", {})
-    toy = data.lower() in TOY_DATASETS
+    toy = named_set(data) in TOY_DATASETS
     return [("--latent-dim", model.latent_dim),
             ("--width", config.get("width") if has_width else None),
             ("--limit", len(dataset) if toy else limit)]
@@ -518,7 +521,7 @@ def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLi
     :func:`gan_lessons.train_autoencoder.train_autoencoder`.
     """
     from .batches import sample_shape
-    from .data import TOY_DATASETS
+    from .data import TOY_DATASETS, named_set
     from .device import seed_everything
     from .train_autoencoder import train_autoencoder
 
@@ -528,7 +531,7 @@ def train_ae_command(*, model: str = "conv_vae", data: str, out: str | os.PathLi
                         reconstruction=reconstruction, seed=seed,
                         checkpoint_every=checkpoint_every, amp=amp, workers=workers,
                         channels_last=channels_last)
-    if data.lower() in TOY_DATASETS:
+    if named_set(data) in TOY_DATASETS:
         raise ValueError(f"--data must be an image data set for train-ae (mnist, cifar10 or a "
                          f"folder of images), got the 2-D toy set {data!r}")
     _check_out(out, resume, overwrite)
@@ -703,7 +706,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=_positive_int, metavar="N",
                         help="use only this many training samples (toy sets: draw this many)")
     parser.add_argument("--image-size", type=_positive_int, metavar="PX",
-                        help="resize images to this size")
+                        help="resize (and center-crop) images to PX x PX; default: the "
+                        "data's own size (mnist 28, cifar10 32, a folder: its images' size "
+                        "when they all share one; else 64, with a warning)")
     parser.add_argument("--device", metavar="DEV",
                         help="cpu, cuda, mps (default: the best available)")
     parser.add_argument("--checkpoint-every", type=_nonnegative_int, default=0, metavar="N",

@@ -22,13 +22,18 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, overload
 
 import torch
 from torch.utils.data import Dataset
 
 from gan_lessons._validate import check_choice, check_float, check_int
+
+if TYPE_CHECKING:
+    from torchvision.datasets import ImageFolder
 
 __all__ = [
     "DATASETS",
@@ -45,6 +50,7 @@ __all__ = [
     "data_root",
     "load_dataset",
     "load_rgb",
+    "named_set",
     "to_image",
     "to_numpy_image",
     "toy_dataset",
@@ -68,6 +74,29 @@ _MNIST_FILES = (
 _CIFAR_BATCHES = "cifar-10-batches-py"
 _CIFAR_JPG = "cifar10-jpg"
 _OFF = "downloading is off (download=False)"
+
+FOLDER_DEFAULT_SIZE = 64
+"""The size a folder's images are resized to when they do not all share one size."""
+
+
+def named_set(name: str | os.PathLike) -> str | None:
+    """The named data set that ``name`` means (lower case: ``"mnist"``, ``"cifar10"`` or a toy
+    set such as ``"ring"``), or None when it means a folder.
+
+    A name means a folder when it is a path object, when it is written as a path (it holds a
+    ``/``, or starts with ``.`` or ``~``), or when a folder of that name exists in the working
+    directory: ``"./cifar10"``, ``Path("cifar10")`` and (if such a folder exists) ``"cifar10"``
+    all mean the folder, not the named set.
+    """
+    if not isinstance(name, str | os.PathLike):
+        raise TypeError(f"name must be a str or a path, got {type(name).__name__}")
+    if not isinstance(name, str) or not name:
+        return None
+    written_as_path = "/" in name or os.sep in name or name.startswith((".", "~"))
+    if written_as_path or Path(name).is_dir():
+        return None
+    key = name.lower()
+    return key if key in DATASETS + TOY_DATASETS else None
 
 
 # --------------------------------------------------------------------------- data root
@@ -309,7 +338,8 @@ def _pil_transform(image_size: int | None, crop: bool) -> Callable:
     return v2.Compose(steps)
 
 
-def _load_mnist(root: Path, train: bool, image_size: int | None, download: bool) -> Dataset:
+def _load_mnist(root: Path, train: bool, image_size: int | None,
+                download: bool) -> TensorImageDataset:
     from torchvision import datasets
 
     raw = root / "MNIST" / "raw"
@@ -328,7 +358,8 @@ def _load_mnist(root: Path, train: bool, image_size: int | None, download: bool)
     return TensorImageDataset(images, mnist.targets, list(mnist.classes))
 
 
-def _load_cifar10(root: Path, train: bool, image_size: int | None, download: bool) -> Dataset:
+def _load_cifar10(root: Path, train: bool, image_size: int | None,
+                  download: bool) -> TensorImageDataset | ImageFolder:
     from torchvision import datasets
 
     split = "train" if train else "test"
@@ -382,12 +413,44 @@ def _visible_files(folder: Path) -> list[Path]:
     return found
 
 
-def _load_folder(folder: Path, image_size: int) -> ImageFileDataset:
+def _folder_size(files: Sequence[Path]) -> int:
+    """The size a folder's images are loaded at when none is asked for: their own size when
+    they all share one square size; the shorter side when they share one oblong size (center
+    crop); else :data:`FOLDER_DEFAULT_SIZE`. Reads only the image headers. Warns unless the
+    images are all one square size, so that a resize is never silent."""
+    from PIL import Image
+
+    sizes = set()
+    for f in files:
+        try:
+            with Image.open(f) as img:
+                sizes.add(img.size)  # (width, height)
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            continue  # check_images (or loading) names the bad file later
+    if len(sizes) == 1:
+        (width, height), = sizes
+        if width == height:
+            return width
+        side = min(width, height)
+        warnings.warn(f"the images are {width} x {height} (width x height): each is "
+                      f"center-cropped to {side} x {side}, as the models take square images; "
+                      f"pass image_size to resize them", stacklevel=3)
+        return side
+    if sizes:
+        smallest = min(sizes, key=lambda s: s[0] * s[1])
+        largest = max(sizes, key=lambda s: s[0] * s[1])
+        warnings.warn(f"the images have {len(sizes)} different sizes (from {smallest[0]} x "
+                      f"{smallest[1]} to {largest[0]} x {largest[1]}): each is resized and "
+                      f"center-cropped to {FOLDER_DEFAULT_SIZE} x {FOLDER_DEFAULT_SIZE}; pass "
+                      f"image_size to choose the size", stacklevel=3)
+    return FOLDER_DEFAULT_SIZE
+
+
+def _load_folder(folder: Path, image_size: int | None) -> ImageFileDataset:
     subdirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     per_class = [(d.name, _visible_files(d)) for d in subdirs]
     per_class = [(name, files) for name, files in per_class if files]
     files = sorted(p for p in folder.iterdir() if p.is_file() and _is_image(p))
-    transform = _pil_transform(image_size, crop=True)
     if per_class and files:
         in_classes = sum(len(f) for _, f in per_class)
         raise ValueError(
@@ -396,38 +459,59 @@ def _load_folder(folder: Path, image_size: int) -> ImageFileDataset:
             f"holds either images (one class) or one subfolder per class, not both. Move the "
             f"top-level images into a subfolder, or point name at one of the subfolders"
         )
-    if per_class:  # class subfolders, as ImageFolder reads them
-        samples = [(str(f), i) for i, (_, files) in enumerate(per_class) for f in files]
-        return ImageFileDataset(samples, transform, [name for name, _ in per_class])
-    if not files:
+    if not per_class and not files:
         raise FileNotFoundError(
             f"no images in {folder}: expected image files ({', '.join(IMAGE_EXTENSIONS)}) "
             f"directly in it, or in one subfolder per class"
         )
+    all_files = files or [f for _, class_files in per_class for f in class_files]
+    if image_size is None:
+        image_size = _folder_size(all_files)
+    transform = _pil_transform(image_size, crop=True)
+    if per_class:  # class subfolders, as ImageFolder reads them
+        samples = [(str(f), i) for i, (_, files) in enumerate(per_class) for f in files]
+        return ImageFileDataset(samples, transform, [name for name, _ in per_class])
     return ImageFileDataset([(str(f), 0) for f in files], transform)
+
+
+@overload
+def load_dataset(name: Literal["mnist"], root: str | os.PathLike | None = None,
+                 train: bool = True, image_size: int | None = None, *,
+                 download: bool = True) -> TensorImageDataset: ...
+
+
+@overload
+def load_dataset(name: str | os.PathLike, root: str | os.PathLike | None = None,
+                 train: bool = True, image_size: int | None = None, *,
+                 download: bool = True) -> TensorImageDataset | ImageFileDataset | ImageFolder:
+    ...
 
 
 def load_dataset(name: str | os.PathLike, root: str | os.PathLike | None = None,
                  train: bool = True, image_size: int | None = None, *,
-                 download: bool = True) -> Dataset:
+                 download: bool = True) -> TensorImageDataset | ImageFileDataset | ImageFolder:
     """Load an image data set whose items are ``(image, label)``, ``image`` float32 ``(C, H, W)``
     in ``[-1, 1]``.
 
     Args:
         name: ``"mnist"`` (``(1, 28, 28)``), ``"cifar10"`` (``(3, 32, 32)``), or the path of a
             folder of your own images: one subfolder per class (as ``ImageFolder`` reads them)
-            or the images directly in the folder (all labelled 0). Names are matched before
-            paths and ignore case.
+            or the images directly in the folder (all labelled 0). Names ignore case; a
+            name written as a path (``"./cifar10"``) or naming an existing folder means that
+            folder (see :func:`named_set`).
         root: the data root for the named sets (see :func:`data_root`); unused for a folder.
         train: the training split (``True``) or the test split.
-        image_size: resize to ``(image_size, image_size)``; a folder's images are resized and
-            center-cropped to it, 64 if not given.
+        image_size: resize to ``(image_size, image_size)`` (a folder's images: resize the
+            shorter side, then center-crop). If not given, the named sets keep their own size
+            (28, 32) and a folder's images theirs when they all share one size; otherwise
+            they are center-cropped to the shorter side (one oblong size) or made 64 x 64
+            (mixed sizes), with a warning that says so.
         download: if a named set is missing, download it with torchvision into the data root
             (through a temporary folder, so a failure leaves nothing half-written).
 
     Returns:
         MNIST, and CIFAR-10 in torchvision's format, as a :class:`TensorImageDataset` (decoded
-        once, in memory); the offline CIFAR-10 JPEG copy (``<root>/cifar10-jpg/``) as a lazy
+        once, in memory: ``.images`` is ``(N, C, H, W)``); the offline CIFAR-10 JPEG copy (``<root>/cifar10-jpg/``) as a lazy
         ``ImageFolder`` and a folder as a lazy :class:`ImageFileDataset` -- pass those to
         :func:`as_tensor_dataset` to decode them (or a subset) once for fast training.
 
@@ -441,17 +525,17 @@ def load_dataset(name: str | os.PathLike, root: str | os.PathLike | None = None,
         raise TypeError(f"download must be a bool, got {type(download).__name__}")
     if image_size is not None:
         image_size = check_int(image_size, "image_size", minimum=1)
-    if isinstance(name, str) and name.lower() in DATASETS:
-        loader = _load_mnist if name.lower() == "mnist" else _load_cifar10
-        return loader(data_root(root), train, image_size, download)
     if not isinstance(name, str | os.PathLike):
         raise TypeError(f"name must be one of {DATASETS} or a folder path, "
                         f"got {type(name).__name__}")
+    if named_set(name) in DATASETS:
+        loader = _load_mnist if named_set(name) == "mnist" else _load_cifar10
+        return loader(data_root(root), train, image_size, download)
     folder = Path(name).expanduser()
     if not folder.is_dir():
         raise ValueError(f"name must be one of {DATASETS} or an existing folder of images, "
                          f"got {os.fspath(name)!r} (no folder {folder.absolute()})")
-    return _load_folder(folder, 64 if image_size is None else image_size)
+    return _load_folder(folder, image_size)
 
 
 def as_tensor_dataset(dataset: Dataset, limit: int | None = None, progress: bool = True, *,
@@ -593,7 +677,7 @@ TOY_DATASETS = ("ring", "grid", "moons", "spiral")
 """The 2-D toy distributions of :func:`toy_dataset`."""
 
 TOY_STD = {"ring": 0.05, "grid": 0.05, "moons": 0.1, "spiral": 0.1}
-"""Default noise std per toy set: each mode's std for ``ring``/``grid``."""
+"""Default noise std per toy set (for ``ring`` and ``grid``, each mode's std)."""
 
 
 def toy_modes(name: str) -> torch.Tensor:

@@ -596,14 +596,22 @@ def _forget_object(object_id: int) -> None:
         del _REAL_CACHE[key]
 
 
+def _set_name(dataset) -> str | None:
+    """The named data set (``"mnist"``, ``"ring"``, ...) that ``dataset`` means, or None (a
+    folder, a Dataset, a tensor): see :func:`gan_lessons.data.named_set`."""
+    from .data import named_set
+
+    return named_set(dataset) if isinstance(dataset, str | os.PathLike) else None
+
+
 def _source_key(dataset, root) -> tuple | None:
     """What identifies the real data in the cache, or None when it cannot be cached."""
     from .data import DATASETS, TOY_DATASETS, data_root
 
-    if isinstance(dataset, str) and dataset.lower() in DATASETS:
-        return ("named", dataset.lower(), str(data_root(root)))
-    if isinstance(dataset, str) and dataset.lower() in TOY_DATASETS:
-        return ("toy", dataset.lower())
+    if _set_name(dataset) in DATASETS:
+        return ("named", _set_name(dataset), str(data_root(root)))
+    if _set_name(dataset) in TOY_DATASETS:
+        return ("toy", _set_name(dataset))
     if isinstance(dataset, str | os.PathLike):
         folder = Path(dataset).expanduser().resolve()
         return ("folder", str(folder), folder.stat().st_mtime_ns) if folder.is_dir() else None
@@ -640,9 +648,9 @@ def _resolve_feature_net(feature_net, dataset, device):
     from .data import DATASETS, TOY_DATASETS
 
     if feature_net is None:
-        if isinstance(dataset, str) and dataset.lower() in DATASETS:
-            feature_net = dataset.lower()
-        elif isinstance(dataset, str) and dataset.lower() in TOY_DATASETS:
+        if _set_name(dataset) in DATASETS:
+            feature_net = _set_name(dataset)
+        elif _set_name(dataset) in TOY_DATASETS:
             feature_net = "identity"
         else:
             raise ValueError("feature_net is required unless dataset is 'mnist', 'cifar10' or a "
@@ -780,7 +788,7 @@ def _check_dataset_name(dataset) -> None:
     """A name or path must be a named data set or an existing folder."""
     from .data import DATASETS, TOY_DATASETS
 
-    if isinstance(dataset, str) and dataset.lower() in DATASETS + TOY_DATASETS:
+    if _set_name(dataset) in DATASETS + TOY_DATASETS:
         return
     if isinstance(dataset, str | os.PathLike) and not Path(dataset).expanduser().is_dir():
         raise ValueError(f"dataset must be one of {DATASETS + TOY_DATASETS} or an existing "
@@ -801,14 +809,14 @@ def _real_sets(dataset, n: int, seed: int, shape: tuple[int, ...], root):
 
     gen = torch.Generator().manual_seed(seed)
     everything = torch.arange(n)
-    if isinstance(dataset, str) and dataset.lower() in TOY_DATASETS:
-        name = dataset.lower()
+    if _set_name(dataset) in TOY_DATASETS:
+        name = _set_name(dataset)
         return (batches(toy_dataset(name, n, seed=seed), everything),
                 batches(toy_dataset(name, n, seed=seed + 1), everything),
                 f"two independent draws of {name}")
     grey = False
-    if isinstance(dataset, str) and dataset.lower() in DATASETS:
-        name = dataset.lower()
+    if _set_name(dataset) in DATASETS:
+        name = _set_name(dataset)
         train = load_dataset(name, root=root, train=True)
         test = load_dataset(name, root=root, train=False)
         if n <= len(test):
@@ -1081,7 +1089,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, data, *, device=None,
                          f"(it has {sorted(models)})")
     from .data import DATASETS, TOY_DATASETS
 
-    named = isinstance(data, str) and data.lower() in DATASETS + TOY_DATASETS
+    named = _set_name(data) in DATASETS + TOY_DATASETS
     if options.get("feature_net") is None and not named and isinstance(data, str | os.PathLike):
         shape, _ = _sampler(generator, 2, None, None)
         options["feature_net"] = {(1, 28, 28): "mnist", (3, 32, 32): "cifar10"}.get(shape)

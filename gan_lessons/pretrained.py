@@ -57,7 +57,14 @@ PRETRAINED_DIR = Path(__file__).resolve().with_name("pretrained")
 REGISTRY_FILE = PRETRAINED_DIR / "registry.json"
 """``{name: {"file", "sha256", "bytes", "steps", "command", ...}}`` for every bundled file."""
 
-_REBUILD = "scripts/make_pretrained.sh rebuilds the bundled files and their checksums"
+def _rebuild_advice() -> str:
+    """How to get the bundled files back: the script in a source checkout, else reinstall."""
+    script = PRETRAINED_DIR.parent.parent / "scripts" / "make_pretrained.sh"
+    if script.is_file():
+        return (f"run {script} to rebuild the bundled files and their checksums (or restore "
+                f"them with git checkout)")
+    return ("reinstall the package to restore them: pip install --force-reinstall gan_lessons "
+            "(or from its source folder, pip install --force-reinstall .)")
 
 
 def _registry() -> dict[str, dict[str, Any]]:
@@ -114,12 +121,12 @@ def pretrained_path(name: str, *, directory: str | os.PathLike | None = None) ->
     path = folder / info["file"]
     if not path.is_file():
         raise FileNotFoundError(f"the pretrained checkpoint {name!r} should be at {path}, but "
-                                f"there is no such file; {_REBUILD}")
+                                f"there is no such file; {_rebuild_advice()}")
     actual = sha256_file(path)
     if actual != info["sha256"]:
         raise ValueError(f"checksum mismatch for {path}: expected sha256 {info['sha256']} (from "
                          f"{REGISTRY_FILE.name}), got {actual}. The file is corrupt or not the "
-                         f"one the registry describes; {_REBUILD}")
+                         f"one the registry describes; {_rebuild_advice()}")
     return path
 
 

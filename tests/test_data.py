@@ -226,7 +226,50 @@ def test_flat_image_folder(tmp_path):
     assert x.shape == (3, 16, 16)
     assert y == 0
     assert torch.allclose(x[:, 8, 8], torch.tensor([1.0, -1.0, -1.0]), atol=0.02)
-    assert load_dataset(str(tmp_path))[1][0].shape == (3, 64, 64)  # default size
+    with pytest.warns(UserWarning, match=r"2 different sizes .*64 x 64"):
+        mixed = load_dataset(str(tmp_path))  # no size asked, the images differ: 64, said so
+    assert mixed[1][0].shape == (3, 64, 64)
+
+
+def test_folder_keeps_its_images_own_size(tmp_path, recwarn):
+    for i in range(3):
+        _png(tmp_path / f"{i}.png", (32, 32), (i * 100, 0, 0))
+    ds = load_dataset(tmp_path)
+    assert ds[0][0].shape == (3, 32, 32)  # not resized to 64 (4x the pixels)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+    assert torch.allclose(ds[2][0][:, 5, 5], torch.tensor([200 / 127.5 - 1, -1.0, -1.0]),
+                          atol=1e-6)  # not resampled: exact pixel values
+
+
+def test_folder_of_one_oblong_size_is_cropped_to_its_shorter_side(tmp_path):
+    _png(tmp_path / "a.png", (48, 32), (0, 255, 0))
+    _png(tmp_path / "b.png", (48, 32), (0, 255, 0))
+    with pytest.warns(UserWarning, match=r"48 x 32 .*center-cropped to 32 x 32"):
+        ds = load_dataset(tmp_path)
+    assert ds[0][0].shape == (3, 32, 32)
+
+
+def test_class_folders_use_their_images_size(tmp_path):
+    _png(tmp_path / "a" / "1.png", (24, 24), (0, 0, 0))
+    _png(tmp_path / "b" / "2.png", (24, 24), (0, 0, 0))
+    assert load_dataset(tmp_path)[1][0].shape == (3, 24, 24)
+
+
+def test_a_path_means_the_folder_not_the_named_set(tmp_path, monkeypatch):
+    _png(tmp_path / "cifar10" / "x.png", (8, 8), (255, 0, 0))
+    monkeypatch.chdir(tmp_path)
+    for name in ("./cifar10", "cifar10", Path("cifar10"), str(tmp_path / "cifar10")):
+        ds = load_dataset(name)
+        assert isinstance(ds, data.ImageFileDataset), name
+        assert ds[0][0].shape == (3, 8, 8)
+    assert data.named_set("cifar10") is None  # the folder exists here
+    monkeypatch.chdir(tmp_path / "cifar10")
+    assert data.named_set("CIFAR10") == "cifar10"
+    assert data.named_set("ring") == "ring"
+    assert data.named_set("./ring") is None
+    assert data.named_set("~/mnist") is None
+    assert data.named_set(Path("mnist")) is None
+    assert data.named_set("faces") is None
 
 
 def test_class_image_folder(tmp_path):

@@ -70,6 +70,16 @@ def test_missing_file_says_how_to_rebuild(tmp_path):
         pretrained_path("mlp_mnist", directory=tmp_path)
 
 
+def test_installed_package_says_to_reinstall(tmp_path, monkeypatch):
+    """An installed wheel has no scripts/ folder: the advice is to reinstall."""
+    from gan_lessons import pretrained
+
+    monkeypatch.setattr(pretrained, "PRETRAINED_DIR", tmp_path / "site" / "gan_lessons" / "x")
+    with pytest.raises(FileNotFoundError, match="reinstall") as excinfo:
+        pretrained_path("mlp_mnist", directory=tmp_path)
+    assert "make_pretrained" not in str(excinfo.value)
+
+
 GANS = {"mlp_mnist": (1, 28, 28), "dcgan_mnist": (1, 28, 28), "dcgan_cifar10": (3, 32, 32)}
 """Every bundled GAN checkpoint and the shape of its images."""
 
