@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)
+__version__ = "0.2.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)
 
 SUBMODULES = (
-    "augmentation", "batches", "checkpoints", "conv", "data", "degradations", "device",
+    "augmentation", "batches", "check", "checkpoints", "conv", "data", "degradations", "device",
     "diagrams", "divergences", "feature_nets", "gan_training", "image_metrics", "inversion",
     "latent", "losses", "metrics", "models", "neighbours", "path_length", "pix2pix_tasks",
     "pix2pix_training", "plotting", "precision", "pretrained", "progressive", "restoration",
