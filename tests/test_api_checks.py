@@ -21,6 +21,7 @@ from torch import nn
 
 from gan_lessons import (
     augmentation,
+    check,
     conv,
     data,
     degradations,
@@ -89,7 +90,7 @@ from gan_lessons.models.stylegan import (
 from gan_lessons.models.summary import layer_shapes, layer_table
 
 # modules audited, and the public names that are not callables taking user input
-MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_lessons.plotting",
+MODULES = ["gan_lessons.check", "gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_lessons.plotting",
            "gan_lessons.losses", "gan_lessons.neighbours", "gan_lessons.metrics",
            "gan_lessons.divergences", "gan_lessons.widgets", "gan_lessons.models",
            "gan_lessons.models.mlp", "gan_lessons.models.dcgan", "gan_lessons.models.autoencoder",
@@ -103,6 +104,7 @@ MODULES = ["gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_le
            "gan_lessons.pix2pix_tasks", "gan_lessons.restoration",
            "gan_lessons.models.srnet", "gan_lessons.super_resolution"]
 NOT_INPUT_CHECKED = {
+    "CheckResult",  # built by the checkers, not by users
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
     "AdversarialLoss",
@@ -296,7 +298,23 @@ BAD_INPUTS = [
     (data.check_images, {"dataset": TENSOR_DS, "progress": 1}, TypeError, "progress must be"),
     (data.check_images, {"dataset": data.TensorImageDataset(torch.full((1, 1, 2, 2), 255.0))},
      ValueError, "dataset.images must be scaled to [-1, 1]"),
+    (check.conv2d, {"fn": 3}, TypeError, "fn must be callable"),
+    (check.conv_transpose2d, {"fn": None}, TypeError, "fn must be callable"),
+    (check.conv2d_output_size, {"fn": "f"}, TypeError, "fn must be callable"),
+    (check.conv_transpose2d_output_size, {"fn": 1.0}, TypeError, "fn must be callable"),
+    (check.discriminator_loss, {"fn": 3}, TypeError, "fn must be callable"),
+    (check.generator_loss_nonsaturating, {"fn": 3}, TypeError, "fn must be callable"),
+    (check.generator_loss_minimax, {"fn": 3}, TypeError, "fn must be callable"),
+    (check.kl_standard_normal, {"fn": 3}, TypeError, "fn must be callable"),
+    (check.reparameterize, {"fn": 3}, TypeError, "fn must be callable"),
+    (check.gradient_penalty, {"fn": 3}, TypeError, "fn must be callable"),
+    (check.frechet_distance, {"fn": 3}, TypeError, "fn must be callable"),
+    (check.dcgan_generator, {"generator_or_class": "G"}, TypeError,
+     "generator_or_class must be an nn.Module"),
+    (check.dcgan_generator, {"generator_or_class": G_DC, "image_size": 0}, ValueError,
+     "image_size must be >= 1"),
     (data.load_rgb, {"path": 3}, TypeError, "path must be a str"),
+    (data.named_set, {"name": 3}, TypeError, "name must be a str or a path"),
     (data.to_image, {"x": np.zeros((1, 4, 4))}, TypeError, "x must be a torch.Tensor"),
     (data.to_image, {"x": torch.zeros(4)}, ValueError, "x must have shape (C, H, W)"),
     (data.to_numpy_image, {"x": [[0.0]]}, TypeError, "x must be a torch.Tensor"),
