@@ -79,8 +79,8 @@ def generated_examples(generator: nn.Module, per_class: int, *, seed: int = 0,
         seed: seeds ``z``.
 
     Returns:
-        ``(images, labels)``: uint8 ``(num_classes * per_class, C, H, W)`` (rounded from
-        [-1, 1] to [0, 255]) and int64 labels, class by class.
+        ``(images, labels)``, uint8 images ``(num_classes * per_class, C, H, W)`` (rounded
+        from [-1, 1] to [0, 255]) and int64 labels, class by class.
     """
     num_classes = getattr(generator, "num_classes", None)
     latent_dim = getattr(generator, "latent_dim", None)

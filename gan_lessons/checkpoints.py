@@ -265,6 +265,9 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint to ``path`` atomically and return the path.
 
+    Only tensors, numbers, strings, ``None`` and lists/tuples/dicts of them may be stored, so
+    the file loads with ``torch.load(weights_only=True)``.
+
     Args:
         path: file to write (``.pt`` by convention); parent folders are created.
         models: models by name, e.g. ``{"generator": g, "discriminator": d}``. Models of a
@@ -279,9 +282,6 @@ def save_checkpoint(
         rng: random number generator states (tensors and ints).
         command: the command line that produced the checkpoint; default ``shlex.join(sys.argv)``.
         extra: anything else made of tensors and plain containers.
-
-    Only tensors, numbers, strings, ``None`` and lists/tuples/dicts of them may be stored, so
-    the file loads with ``torch.load(weights_only=True)``.
 
     Raises:
         ValueError: a model's weights or an optimizer's state hold NaN or Inf: nothing is

@@ -187,13 +187,14 @@ def sliding_window_figure(x, w, stride=1, padding=0, dilation=1, *, max_panels: 
                           names=("x", "y")) -> Figure:
     """The kernel sliding over the input, one panel per output pixel.
 
-    Top row: the (zero-padded) input, the kernel and the output of :func:`conv.conv2d`. Below,
-    for each output pixel ``y[i, j]`` (row by row, at most ``max_panels``), the input with the
-    cells under the kernel outlined and the sum of products in the title.
+    Top row: the (zero-padded) input, the kernel and the output of
+    :func:`~gan_lessons.conv.conv2d`. Below, for each output pixel ``y[i, j]`` (row by row, at
+    most ``max_panels``), the input with the cells under the kernel outlined and the sum of
+    products in the title.
 
-    x ``(H, W)``, w ``(kH, kW)``; stride, padding and dilation as in :func:`conv.conv2d`;
-    ``names`` are what the input and output are called in the labels. Pixels are labelled the
-    numpy way, from 0.
+    x ``(H, W)``, w ``(kH, kW)``; stride, padding and dilation as in
+    :func:`~gan_lessons.conv.conv2d`; ``names`` are what the input and output are called in the
+    labels. Pixels are labelled the numpy way, from 0.
     """
     x, w = _matrix(x, "x"), _matrix(w, "w")
     max_panels = check_int(max_panels, "max_panels", 1)
@@ -253,8 +254,8 @@ def transposed_stamp_figure(x, w, stride=1, padding=0, *, names=("x", "y")) -> F
 
     Left: the input and the kernel. Middle: one panel per input pixel (laid out like the input),
     showing its scaled stamp on the uncropped output canvas. Right: the sum of the stamps, and,
-    when ``padding`` > 0, the output of :func:`conv.conv_transpose2d` (the sum with the
-    ``padding`` border cut off).
+    when ``padding`` > 0, the output of :func:`~gan_lessons.conv.conv_transpose2d` (the sum with
+    the ``padding`` border cut off).
 
     x ``(H, W)``, w ``(kH, kW)``; ``names`` are what the input and output are called in the
     labels. Pixels are labelled the numpy way, from 0.
@@ -299,8 +300,8 @@ def transposed_stamp_figure(x, w, stride=1, padding=0, *, names=("x", "y")) -> F
 
 def overlap_figure(n: int = 5, kernel_sizes=(3, 4), stride: int = 2, padding: int = 0,
                    *, annotate: bool = True) -> Figure:
-    """Heat maps of :func:`conv.overlap_counts`: how many kernel taps land on each output pixel
-    of a transposed convolution of an ``n x n`` input, one panel per kernel size.
+    """Heat maps of :func:`~gan_lessons.conv.overlap_counts`: how many kernel taps land on each
+    output pixel of a transposed convolution of an ``n x n`` input, one panel per kernel size.
 
     With the default kernel 3 vs kernel 4 at stride 2, the first alternates 1, 2, 4 taps (a
     checkerboard) while the second covers its interior evenly (Odena et al., 2016).

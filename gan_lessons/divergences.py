@@ -94,7 +94,7 @@ def optimal_discriminator(p_data, p_g, *, undefined: float = 0.5) -> np.ndarray:
             outcomes instead.
 
     Returns:
-        ``D*`` of shape ``(K,)``, in ``[0, 1]``: 1 where only the data puts mass, 0 where only
+        ``D*`` of shape ``(K,)``, in ``[0, 1]``; 1 where only the data puts mass, 0 where only
         the generator does.
     """
     p_data = _as_distribution(p_data, "p_data")

@@ -423,8 +423,8 @@ def load_feature_net(name: str, *, weights: str | os.PathLike | None = None,
             with ``6726825d``).
 
     Returns:
-        A module with ``.features(x) -> (N, D)`` and ``.logits(x) -> (N, K)``: D = 128, 256,
-        2048 and K = 10, 10, 1008 for ``"mnist"``, ``"cifar10"``, ``"inception"``.
+        A module with ``.features(x) -> (N, D)`` and ``.logits(x) -> (N, K)``, where D = 128,
+        256, 2048 and K = 10, 10, 1008 for ``"mnist"``, ``"cifar10"``, ``"inception"``.
 
     Raises:
         FileNotFoundError: no Inception weights given or found (the message says where to get
@@ -611,8 +611,8 @@ def train_feature_classifier(name: str, out: str | os.PathLike, *,
     last finished epoch and gives the same weights as an uninterrupted run).
 
     Returns:
-        The history: ``"epoch_loss"``, ``"epoch_seconds"`` per epoch, and ``"test_accuracy"``
-        (on the whole test split, measured after the last epoch).
+        The history, with ``"epoch_loss"`` and ``"epoch_seconds"`` per epoch, and
+        ``"test_accuracy"`` (on the whole test split, measured after the last epoch).
 
     Raises:
         ValueError: ``out`` exists and ``resume`` is False (a checkpoint is never replaced), or

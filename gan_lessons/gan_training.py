@@ -35,7 +35,8 @@ _LOGIT_GAMES = ("non_saturating", "minimax")
 
 @dataclass(frozen=True, kw_only=True)
 class GANTrainConfig(TrainConfig):
-    """How to train a GAN with :func:`train_gan` (keyword-only; see :class:`TrainConfig` too).
+    """How to train a GAN with :func:`train_gan` (keyword-only; see
+    :class:`~gan_lessons.train.TrainConfig` too).
 
     Attributes:
         lr_g: Adam learning rate of the generator.
@@ -212,7 +213,7 @@ class GANStep:
         generator_loss: the game, a key of :data:`gan_lessons.losses.ADVERSARIAL_LOSSES`
             (``"non_saturating"``, ``"minimax"``, ``"wgan"``, ``"hinge"``, ``"least_squares"``).
         d_steps: discriminator updates per call.
-        precision: a :class:`MixedPrecision` (default: none).
+        precision: a :class:`~gan_lessons.precision.MixedPrecision` (default: none).
         reuse_fakes: score the discriminator step's fakes in the generator step (needs
             ``d_steps == 1``); ``None`` (default): ``d_steps == 1``.
         gp_weight, r1_gamma, clip_value: the critic's regularisers, see
@@ -371,6 +372,10 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
     conditional generator gets the labels 0, 1, ..., in turn). With ``config.ema_decay`` the
     result's models (and the checkpoint) also hold ``"generator_ema"``, the moving average.
 
+    Images (samples of shape ``(C, H, W)``) must lie in [-1, 1], the range of the generators'
+    ``tanh``: data in [0, 255] is refused with a :class:`~gan_lessons.batches.DataError`
+    before training (in [0, 1] with a warning); 2-D points may have any finite values.
+
     Args:
         generator: maps ``z`` ``(B, latent_dim)`` to samples; needs a ``latent_dim`` attribute.
         discriminator: maps samples to scores ``(B, 1)``.
@@ -378,13 +383,9 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
             ``Dataset`` of ``(image, label)`` pairs, see :class:`~gan_lessons.batches.BatchStream`
             (with labels for ``config.conditional``).
         config: a :class:`GANTrainConfig`.
-        device, checkpoint_path, resume, callback, callback_every, progress, command,
-            overwrite: as in :func:`~gan_lessons.train.fit`; ``callback(state)`` sees
+        device, checkpoint_path, resume, callback, callback_every, progress, command, overwrite:
+            as in :func:`~gan_lessons.train.fit`; ``callback(state)`` sees
             ``state.generator``, ``state.history`` ...
-
-    Images (samples of shape ``(C, H, W)``) must lie in [-1, 1], the range of the generators'
-    ``tanh``: data in [0, 255] is refused with a :class:`~gan_lessons.batches.DataError`
-    before training (in [0, 1] with a warning); 2-D points may have any finite values.
 
     Returns:
         A :class:`~gan_lessons.train.TrainResult` (``.history``, ``.snapshots``,

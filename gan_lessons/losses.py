@@ -541,7 +541,7 @@ def mse_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         x: the images, same shape, in [-1, 1].
 
     Returns:
-        A 0-dim float32 tensor: the mean over the batch of each image's summed squared error.
+        The mean over the batch of each image's summed squared error, a 0-dim float32 tensor.
     """
     logits, x = _pixel_pair(logits, x)
     x_hat = torch.tanh(logits / 2)  # (B, ...) in [-1, 1]
@@ -553,9 +553,11 @@ def bce_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     whose pixels are independent Bernoulli variables with means ``p = sigmoid(l)``.
 
     .. math::
-        L_\text{BCE} = -\frac{1}{B}\sum_{b=1}^{B}\sum_{i=1}^{n}
-            \big[t_{b,i}\log p_{b,i} + (1 - t_{b,i})\log(1 - p_{b,i})\big],
-        \qquad t = \frac{x + 1}{2},\quad p = \sigma(l) = \frac{\hat x + 1}{2}
+        \begin{aligned}
+        L_\text{BCE} &= -\frac{1}{B}\sum_{b=1}^{B}\sum_{i=1}^{n}
+            \big[t_{b,i}\log p_{b,i} + (1 - t_{b,i})\log(1 - p_{b,i})\big], \\
+        t &= \frac{x + 1}{2},\qquad p = \sigma(l) = \frac{\hat x + 1}{2}
+        \end{aligned}
 
     computed from the logits, ``t·softplus(-l) + (1 - t)·softplus(l)``
     (``F.binary_cross_entropy_with_logits``), so it stays finite for any logit. MNIST's grey
@@ -569,7 +571,7 @@ def bce_reconstruction(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
             ``(x + 1) / 2`` would not be a probability.
 
     Returns:
-        A 0-dim float32 tensor: the mean over the batch of each image's summed cross-entropy.
+        The mean over the batch of each image's summed cross-entropy, a 0-dim float32 tensor.
     """
     logits, x = _pixel_pair(logits, x)
     _check_unit_range(x, "x")
@@ -626,10 +628,12 @@ def elbo_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: t
     r"""The VAE's loss: the negative evidence lower bound, with a weight ``beta`` on the KL term.
 
     .. math::
+        \begin{aligned}
         \log p(x) \ \ge\ \text{ELBO}(x)
-        = \mathbb{E}_{q(z|x)}[\log p(x|z)] - D_\text{KL}\big(q(z|x)\,\|\,p(z)\big),
-        \qquad
-        L = -\mathbb{E}_{q(z|x)}[\log p(x|z)] + \beta\, D_\text{KL}\big(q(z|x)\,\|\,N(0, I)\big)
+            &= \mathbb{E}_{q(z|x)}[\log p(x|z)] - D_\text{KL}\big(q(z|x)\,\|\,p(z)\big), \\
+        L &= -\mathbb{E}_{q(z|x)}[\log p(x|z)]
+            + \beta\, D_\text{KL}\big(q(z|x)\,\|\,N(0, I)\big)
+        \end{aligned}
 
     The expectation is estimated with the one sample ``z`` that produced ``logits`` (the
     reparameterisation trick), so ``-log p(x|z)`` is :func:`bce_reconstruction` (a Bernoulli

@@ -80,7 +80,7 @@ def nearest_neighbours(queries: torch.Tensor, reference, k: int = 1, *,
         device: where to compute (default: the device of ``queries``).
 
     Returns:
-        ``(distances, indices)``, both ``(Q, k)``, nearest first: ``indices`` index
+        ``(distances, indices)``, both ``(Q, k)``, nearest first. ``indices`` index
         ``reference``; ``distances`` are exact Euclidean distances (float32, on the CPU).
         A query that is a copy of a reference item has distance 0.
     """

@@ -65,9 +65,10 @@ def _check_image_batch(images, name: str, channels: int | None) -> torch.Tensor:
 def greyscale_to_colour_pairs(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Colourisation pairs: ``images (N, 3, H, W)`` -> ``(grey (N, 1, H, W), images)``.
 
-    ``grey`` is the ITU-R BT.601 luma ``0.299 R + 0.587 G + 0.114 B`` (:data:`LUMA_WEIGHTS`).
-    The weights add up to 1, so the luma of images in [-1, 1] is again in [-1, 1] (and equals
-    the luma computed in [0, 1] and mapped to [-1, 1]). ``images`` is returned as is.
+    ``grey`` is the ITU-R BT.601 luma ``0.299 R + 0.587 G + 0.114 B``
+    (:data:`~gan_lessons.models.pix2pix.LUMA_WEIGHTS`). The weights add up to 1, so the luma of
+    images in [-1, 1] is again in [-1, 1] (and equals the luma computed in [0, 1] and mapped to
+    [-1, 1]). ``images`` is returned as is.
     """
     images = _check_image_batch(images, "images", 3)
     weights = torch.tensor(LUMA_WEIGHTS, dtype=images.dtype, device=images.device)
@@ -298,8 +299,8 @@ def train_pix2pix(generator: nn.Module, discriminator: nn.Module | None, inputs,
             targets)`` (then ``targets`` is None).
         targets: ``(N, out_channels, S, S)`` in [-1, 1].
         config: a :class:`Pix2PixTrainConfig`.
-        device, checkpoint_path, resume, callback, callback_every, progress, command,
-            overwrite: as in :func:`~gan_lessons.train.fit`.
+        device, checkpoint_path, resume, callback, callback_every, progress, command, overwrite:
+            as in :func:`~gan_lessons.train.fit`.
 
     Returns:
         A :class:`~gan_lessons.train.TrainResult`; its history has ``loss_l1`` and, with the

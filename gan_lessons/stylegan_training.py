@@ -204,9 +204,9 @@ class StyleGANStep(GANStep):
         precision: a :class:`~gan_lessons.precision.MixedPrecision` (default: none).
         reuse_fakes: as in GANStep (default on: the generator update scores the
             discriminator update's fakes).
-        style_mixing_prob, r1_gamma, r1_interval, pl_weight, pl_interval, pl_decay,
-            pl_batch_shrink: see :class:`StyleGANTrainConfig` (here ``r1_gamma`` defaults to
-            0: off).
+        style_mixing_prob, r1_gamma, r1_interval: see :class:`StyleGANTrainConfig` (here
+            ``r1_gamma`` defaults to 0: off).
+        pl_weight, pl_interval, pl_decay, pl_batch_shrink: see :class:`StyleGANTrainConfig`.
         ema: a copy of the generator for the moving average of its weights, updated after
             every step's last update (so after the path-length update) with ``ema_decay``.
         conditional: the batches are ``(x, labels)``; fakes get the real batch's labels.
@@ -217,7 +217,7 @@ class StyleGANStep(GANStep):
         generator_ema: ``ema`` (GANStep's own ``ema`` is None: its average would come before
             the path-length update).
         pl_mean: 0-dim tensor, the running mean of the path lengths (saved by
-            :meth:`state_dict`, so a resumed run continues exactly).
+            ``state_dict()``, so a resumed run continues exactly).
 
     A call returns GANStep's 0-dim tensors ``loss_d``, ``loss_g``, ``d_real``, ``d_fake``
     (``loss_d`` without R1), plus ``loss_r1`` (with ``r1_gamma > 0``) and ``loss_pl`` (with
@@ -369,8 +369,8 @@ def train_stylegan(generator: StyleGANGenerator, discriminator: nn.Module, data,
         data: images in [-1, 1] ``(N, C, S, S)``, a ``TensorImageDataset`` or a ``Dataset`` of
             ``(image, label)`` pairs (with labels for a conditional GAN).
         config: a :class:`StyleGANTrainConfig`.
-        device, checkpoint_path, resume, callback, callback_every, progress, command,
-            overwrite: as in :func:`~gan_lessons.train.fit`.
+        device, checkpoint_path, resume, callback, callback_every, progress, command, overwrite:
+            as in :func:`~gan_lessons.train.fit`.
 
     Returns:
         A :class:`~gan_lessons.train.TrainResult`; its history has ``loss_d``, ``loss_g``,

@@ -7,9 +7,10 @@ pixel-loss (L1) net, ``adversarial=True`` adds a conditional
 :class:`~gan_lessons.models.pix2pix.PatchDiscriminator` that judges (low-res input, candidate)
 pairs patch by patch. pix2pix wants inputs of the targets' size, so the low-res image travels
 *pixelated* (each pixel repeated into a ``factor x factor`` block, how it looks when shown at
-the high-res size) and :class:`PixelatedSR` turns it back into the ``s x s`` image (the block
-means) for the :class:`~gan_lessons.models.srnet.SRNet`. The discriminator sees the pixelated
-input beside the candidate: the same information as the low-res image.
+the high-res size) and :class:`~gan_lessons.models.srnet.PixelatedSR` turns it back into the
+``s x s`` image (the block means) for the :class:`~gan_lessons.models.srnet.SRNet`. The
+discriminator sees the pixelated input beside the candidate: the same information as the low-res
+image.
 
 >>> images = torch.rand(64, 1, 28, 28) * 2 - 1
 >>> net = SRNet(SRNetConfig(factor=4))
@@ -40,7 +41,8 @@ __all__ = ["PixelatedSR", "pixelate", "sr_discriminator", "sr_pairs", "train_sr"
 
 def pixelate(low_res: torch.Tensor, factor: int) -> torch.Tensor:
     """``(B, C, s, s)`` -> ``(B, C, s * factor, s * factor)``: each pixel repeated into a
-    ``factor x factor`` block (nearest-neighbour upsampling); :func:`downsample` undoes it."""
+    ``factor x factor`` block (nearest-neighbour upsampling);
+    :func:`~gan_lessons.degradations.downsample` undoes it."""
     low_res = check_images(low_res, "low_res")
     factor = check_int(factor, "factor", minimum=1)
     return F.interpolate(low_res, scale_factor=factor, mode="nearest")
@@ -70,7 +72,7 @@ def train_sr(net: SRNet, discriminator: nn.Module | None, images: torch.Tensor,
              **options: Any) -> TrainResult:
     """Train ``net`` in place on the high-res ``images (N, C, S, S)`` in [-1, 1] with
     :func:`~gan_lessons.pix2pix_training.train_pix2pix`: pairs from :func:`sr_pairs`,
-    ``net`` wrapped in :class:`PixelatedSR`.
+    ``net`` wrapped in :class:`~gan_lessons.models.srnet.PixelatedSR`.
 
     Args:
         net: the :class:`~gan_lessons.models.srnet.SRNet`.

@@ -19,10 +19,11 @@ synchronised on every step). Keys starting with ``"loss"`` are checked for NaN/I
 function may also have ``state_dict()``/``load_state_dict()`` (e.g. loss scalers); that state
 goes into checkpoints.
 
-:class:`GANStep` is the step of a GAN (``d_steps`` discriminator updates, then one generator
-update), and :func:`train_gan` wires it up with Adam optimizers from a :class:`GANTrainConfig`;
-both live in :mod:`gan_lessons.gan_training` and are importable from here. Other chapters write
-their own step (an autoencoder's) and call :func:`fit`.
+:class:`~gan_lessons.gan_training.GANStep` is the step of a GAN (``d_steps`` discriminator
+updates, then one generator update), and :func:`~gan_lessons.gan_training.train_gan` wires it up
+with Adam optimizers from a :class:`~gan_lessons.gan_training.GANTrainConfig`; both live in
+:mod:`gan_lessons.gan_training` and are importable from here. Other chapters write their own
+step (an autoencoder's) and call :func:`fit`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ __all__ = [
 StepFn = Callable[[Iterator[torch.Tensor], int], Mapping[str, torch.Tensor]]
 
 MAX_LR = 1e6
-"""The largest learning rate a config accepts: Adam divides it by ``1 - beta1**t``, and rates
+"""The largest learning rate a config accepts. Adam divides it by ``1 - beta1**t``, and rates
 much larger overflow float32 inside the optimizer (``--lr 3e38`` gave a traceback); anything
 above about 1 already diverges, which the blow-up guard reports."""
 
@@ -92,7 +93,7 @@ class TrainConfig:
             at the end.
         amp: mixed precision: on CUDA bfloat16 where supported, else float16 with loss
             scaling; on a CPU with native bfloat16 (AVX-512 BF16 or AMX) bfloat16 autocast;
-            ignored with a warning elsewhere (see :class:`MixedPrecision`).
+            ignored with a warning elsewhere (see :class:`~gan_lessons.precision.MixedPrecision`).
         channels_last: use the channels-last memory format for 4-D data and models (faster
             convolutions on CPUs and recent GPUs: about 1.1x for a DCGAN step on a 2-core CPU,
             see ``benchmarks/dcgan_step.py``); ``None`` (default): on when a model has
@@ -203,7 +204,7 @@ class TrainState:
 
 @dataclass(eq=False)
 class TrainResult:
-    """What :func:`fit` and :func:`train_gan` return.
+    """What :func:`fit` and :func:`~gan_lessons.gan_training.train_gan` return.
 
     Attributes:
         history: per-step metrics, a dict of equally long lists: ``"step"`` and, for a GAN,
@@ -369,7 +370,7 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         models: the models ``step_fn`` trains, by name; moved to ``device``, saved in
             checkpoints under these names.
         optimizers: their optimizers, by name (saved and restored with the checkpoint).
-        data: the training data, see :class:`BatchStream`.
+        data: the training data, see :class:`~gan_lessons.batches.BatchStream`.
         config: a :class:`TrainConfig` (or subclass) giving ``num_steps``, ``batch_size``,
             ``seed``, snapshot and checkpoint intervals.
         device: ``None``: :func:`~gan_lessons.device.get_device` (resolved now).
@@ -398,10 +399,11 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         overwrite: replace an existing file at ``checkpoint_path`` with this new run; without
             it (and without ``resume``) an existing checkpoint is never replaced.
         data_range: ``(low, high)``: refuse data outside it with a
-            :class:`~gan_lessons.batches.DataError` (:func:`train_gan` passes ``(-1, 1)`` for
-            images). NaN/Inf in the data are refused always, before training where possible.
+            :class:`~gan_lessons.batches.DataError` (:func:`~gan_lessons.gan_training.train_gan`
+            passes ``(-1, 1)`` for images). NaN/Inf in the data are refused always, before
+            training where possible.
         labels: the batches are ``(x, labels)`` pairs (for conditional models; the data must
-            carry labels, see :class:`BatchStream`).
+            carry labels, see :class:`~gan_lessons.batches.BatchStream`).
 
     Returns:
         A :class:`TrainResult`.

@@ -11,8 +11,8 @@ checkpoints, exact resuming and the NaN guard. :func:`train_autoencoder` wires i
 
 One step draws a batch ``x``, runs the model, and minimises the reconstruction loss (a plain
 autoencoder) or the negative ELBO ``reconstruction + beta * KL`` (a model whose output has
-``mu`` and ``logvar``, e.g. :class:`~gan_lessons.models.ConvVAE`); the losses are those of
-:mod:`gan_lessons.losses`, summed over pixels and averaged over the batch.
+``mu`` and ``logvar``, e.g. :class:`~gan_lessons.models.autoencoder.ConvVAE`); the losses are
+those of :mod:`gan_lessons.losses`, summed over pixels and averaged over the batch.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 SNAPSHOT_KINDS = ("reconstructions", "samples")
-"""What :func:`train_autoencoder` can snapshot: reconstructions of a fixed batch of data, or
+"""What :func:`train_autoencoder` can snapshot, reconstructions of a fixed batch of data or
 decoded samples of a fixed ``z ~ N(0, I)``."""
 
 
@@ -96,7 +96,7 @@ class AutoencoderStep:
         optimizer: the model's optimizer.
         reconstruction: ``"bce"`` or ``"mse"``.
         beta: weight of the KL term.
-        precision: a :class:`~gan_lessons.train.MixedPrecision` (default: none).
+        precision: a :class:`~gan_lessons.precision.MixedPrecision` (default: none).
 
     Calling it returns 0-dim tensors on the device: ``{"loss"}`` for a plain autoencoder,
     ``{"loss", "recon", "kl"}`` for a VAE (``loss = recon + beta * kl``).
@@ -173,23 +173,23 @@ def train_autoencoder(model: nn.Module, data, config: AETrainConfig, *,
     """Train ``model`` on ``data``, in place: Adam and an :class:`AutoencoderStep` in
     :func:`~gan_lessons.train.fit`.
 
+    The images must lie in [-1, 1] (the losses' pixel range): other data, or NaN/Inf, is
+    refused with a :class:`~gan_lessons.batches.DataError` before training.
+
     Args:
         model: an autoencoder of :mod:`gan_lessons.models.autoencoder` (``MLPAutoencoder``,
             ``ConvAutoencoder``, ``ConvVAE``) or any module returning logits of ``x``'s shape.
         data: images ``(N, C, H, W)`` in [-1, 1] as a tensor, a ``TensorImageDataset`` or any
             ``Dataset`` of ``(image, label)`` pairs (labels are ignored).
         config: an :class:`AETrainConfig`.
-        device, checkpoint_path, resume, callback, callback_every, progress, command,
-            overwrite: as in :func:`~gan_lessons.train.fit`; the checkpoint holds the model as
+        device, checkpoint_path, resume, callback, callback_every, progress, command, overwrite:
+            as in :func:`~gan_lessons.train.fit`; the checkpoint holds the model as
             ``"autoencoder"``, so :func:`~gan_lessons.checkpoints.load_models` returns
             ``{"autoencoder": model}``.
         snapshot: ``"reconstructions"`` (default): ``model(x_fixed).x_hat`` for
             ``x_fixed = fixed_batch(data, config.num_snapshot_samples, config.seed)``;
             ``"samples"``: ``model.decode(z_fixed)`` for one fixed ``z_fixed ~ N(0, I)``
             of ``config.num_snapshot_samples`` rows (meaningful for a VAE).
-
-    The images must lie in [-1, 1] (the losses' pixel range): other data, or NaN/Inf, is
-    refused with a :class:`~gan_lessons.batches.DataError` before training.
 
     Returns:
         A :class:`~gan_lessons.train.TrainResult`; ``history`` has ``"step"`` and ``"loss"``

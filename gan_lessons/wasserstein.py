@@ -41,7 +41,7 @@ def wasserstein_1d(p, q, *, cell_width: float = 1.0) -> float:
         cell_width: the distance between neighbouring cells, in the data's units.
 
     Returns:
-        ``cell_width * sum_k |P_k - Q_k|`` with ``P``, ``Q`` the cumulative sums: the exact
+        ``cell_width * sum_k |P_k - Q_k|`` with ``P``, ``Q`` the cumulative sums, the exact
         distance for masses at the cell centres.
     """
     p, q = _as_distribution(p, "p"), _as_distribution(q, "q")

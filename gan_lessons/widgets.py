@@ -90,8 +90,8 @@ def frame_scrubber(frames: Sequence, labels: Sequence | None = None,
         value: the frame shown first.
 
     Returns:
-        An ``ipywidgets.VBox``: a row with the slider and its label, above a ``Stack`` of the
-        frames. For inspection it also carries ``.slider`` (an ``IntSlider`` over
+        An ``ipywidgets.VBox`` holding a row with the slider and its label, above a ``Stack``
+        of the frames. For inspection it also carries ``.slider`` (an ``IntSlider`` over
         ``0 .. n-1``), ``.stack`` (the frames), ``.label_stack`` (one ``HTML`` label per frame)
         and ``.links`` (the two ``jslink`` s from ``slider.value`` to each stack's
         ``selected_index``).
@@ -171,7 +171,7 @@ def frame_grid_scrubber(frames: Sequence, row_labels: Sequence, col_labels: Sequ
         value: ``(row, column)`` shown first.
 
     Returns:
-        A ``VBox`` (class ``gan-lessons-scrubber``): the two ``SelectionSlider`` s above a
+        A ``VBox`` (class ``gan-lessons-scrubber``) with the two ``SelectionSlider`` s above a
         ``Stack`` of rows, each an inner ``Stack`` of frames. It carries ``sliders``, ``stack``
         (the outer Stack) and ``links`` (``jslink`` s from the second slider's ``index`` to
         every inner Stack's ``selected_index``, then from the first slider to the outer one).

@@ -25,7 +25,11 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+# the chapters and appendix pages; the API reference's pages (api/*.html) are checked apart,
+# each loaded once, by test_api_page_is_self_contained_filled_and_fits_the_column
 CHAPTERS = sorted(p.name for p in (HTML / "book").glob("*.html")) if HTML.exists() else []
+API_PAGES = (sorted(f"api/{p.name}" for p in (HTML / "book" / "api").glob("*.html"))
+             if HTML.exists() else [])
 
 pytestmark = pytest.mark.browser
 
@@ -439,3 +443,48 @@ def test_sliders_are_wide_enough_to_drag_one_step_at_a_time(open_page, name):
     )
     assert widths, f"no visible slider track on {name}"
     assert min(widths) >= 300, f"slider tracks on {name} are {widths} px wide"
+
+
+# --------------------------------------------------------------------------- the API reference
+
+
+def test_api_reference_has_a_page_per_public_module():
+    _require_book()
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from api_pages import public_modules
+
+    expected = {f"api/{m.removeprefix('gan_lessons.')}.html" for m in public_modules()}
+    assert expected | {"api/index.html"} == set(API_PAGES)
+
+
+@pytest.mark.parametrize("name", API_PAGES)
+def test_api_page_is_self_contained_filled_and_fits_the_column(browser, server, name):
+    """Loaded once, at 1280 px: no request leaves 127.0.0.1 or fails; autodoc filled the page
+    (members with signatures); no signature, docstring example or displayed formula is wider
+    than the text column; MathJax typeset every formula."""
+    loaded = LoadedPage(browser, f"{server}/book/{name}")
+    try:
+        page = loaded.page
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert loaded.blocked == [], f"requests leaving 127.0.0.1: {loaded.blocked}"
+        assert loaded.failed == [], f"requests that failed: {loaded.failed}"
+        assert loaded.errors == [], f"page errors: {loaded.errors}"
+        if name != "api/index.html":
+            members = page.locator("article dl.py > dt.sig").count()
+            assert members > 0, f"{name} documents nothing: could autodoc import the module?"
+        if page.locator("div.math, span.math").count():
+            page.wait_for_selector("mjx-container", state="attached", timeout=20_000)
+            assert page.locator("mjx-merror").count() == 0
+        wide = page.evaluate(
+            """() => Array.from(document.querySelectorAll(
+                    'article pre, article dt.sig, article table, mjx-container[display="true"]'))
+                .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+                .map(el => el.textContent.trim().slice(0, 70))"""
+        )
+        assert wide == [], f"{len(wide)} blocks are wider than the column on {name}: {wide[:5]}"
+        page_width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert page_width <= 1280, f"{name} scrolls sideways ({page_width} px)"
+    finally:
+        loaded.close()

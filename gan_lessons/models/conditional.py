@@ -88,7 +88,8 @@ class ConditionalGANConfig:
         self.dcgan_config()  # checks the DCGAN fields, with DCGANConfig's messages
 
     def dcgan_config(self) -> DCGANConfig:
-        """The unconditional :class:`DCGANConfig` with the same sizes and ``d_norm``."""
+        """The unconditional :class:`~gan_lessons.models.dcgan.DCGANConfig` with the same sizes
+        and ``d_norm``."""
         return DCGANConfig(image_size=self.image_size, channels=self.channels,
                            latent_dim=self.latent_dim, width=self.width,
                            max_width=self.max_width, leaky_slope=self.leaky_slope,

@@ -74,7 +74,7 @@ class SquareImageSizes:
 
     @property
     def start_size(self) -> int:
-        """The first layer's spatial size: 4, or 7 for 28, 56, ... (:func:`dcgan_start_size`)."""
+        """The first layer's spatial size, 4 (or 7 for 28, 56, ...; :func:`dcgan_start_size`)."""
         return dcgan_start_size(self.image_size)
 
 

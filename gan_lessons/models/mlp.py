@@ -74,7 +74,7 @@ class MLPGANConfig:
 
     @property
     def data_dim(self) -> int:
-        """Number of values in one sample: the product of ``data_shape`` (784 for MNIST)."""
+        """The number of values in one sample, the product of ``data_shape`` (784 for MNIST)."""
         return math.prod(self.data_shape)
 
     @classmethod

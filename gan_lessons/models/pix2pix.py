@@ -21,7 +21,7 @@ the bottleneck. As in the paper:
 the generator's output) concatenated on the channels and returns a *map* of logits, one per
 overlapping patch: ``d_layers`` hidden convolutions with kernel 4 (all stride 2 except the last,
 stride 1; the paper's C64-C128-C256-C512), then a stride-1 convolution to one channel. Each
-logit sees a square of :attr:`PatchDiscriminatorConfig.receptive_field` pixels of the input:
+logit sees a square of :attr:`Pix2PixConfig.receptive_field` pixels of the input:
 16 for ``d_layers=2``, 34 for 3 (the default here), 70 for 4 (the paper's 70 x 70 PatchGAN),
 142 for 5. The L1 term already gets the low frequencies right; the patch discriminator only
 has to judge local texture and sharpness, with fewer parameters than a whole-image one.
@@ -56,7 +56,7 @@ from ._inputs import check_config, model_input
 from .dcgan import dcgan_start_size, init_dcgan_weights
 
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
-"""ITU-R BT.601 luma weights of R, G and B: ``Y = 0.299 R + 0.587 G + 0.114 B``."""
+"""The ITU-R BT.601 luma weights of R, G and B (``Y = 0.299 R + 0.587 G + 0.114 B``)."""
 
 __all__ = ["PatchDiscriminator", "Pix2PixConfig", "UNetGenerator", "patch_receptive_field"]
 

@@ -237,7 +237,8 @@ class StyleGANConfig(SquareImageSizes):
 
     @property
     def num_ws(self) -> int:
-        """Style inputs of the synthesis: ``2 * len(resolutions)`` (see the module docstring)."""
+        """The number of style inputs of the synthesis, ``2 * len(resolutions)`` (see the module
+        docstring)."""
         return 2 * len(self.resolutions)
 
     def channels_at(self, resolution: int) -> int:
