@@ -11,6 +11,7 @@ fi
 # A clean build every time: otherwise Sphinx skips unchanged notebooks (so they are not
 # re-executed against the current package) and keeps stale copies of changed _static files.
 rm -rf _build
-.venv/bin/jupyter-book build . -W -n --keep-going
+# jupyter-book build, executing the notebooks in parallel (one per core; JOBS=1: one at a time)
+.venv/bin/python scripts/build_book.py . -W -n --keep-going
 echo
 echo "The book is at $(pwd)/_build/html/index.html"

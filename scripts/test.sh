@@ -15,5 +15,10 @@ echo "[test] ruff"
 echo "[test] building the book (the browser tests read _build/html)"
 bash scripts/book.sh
 echo "[test] pytest"
+# One worker per core (JOBS=1: one), each test file and notebook whole on one worker, each
+# worker's PyTorch on its share of the cores.
+JOBS=${JOBS:-$(nproc)}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / JOBS > 0 ? $(nproc) / JOBS : 1 ))}
 .venv/bin/python -m pytest tests book --nbval-lax --nbval-current-env \
-  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider "$@"
+  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
+  -n "$JOBS" --dist loadfile "$@"
