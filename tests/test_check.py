@@ -493,3 +493,14 @@ def test_the_result_renders_as_escaped_html():
     assert "&lt;b&gt;oops&lt;/b&gt;" in html
     assert "<b>oops</b>" not in html
     assert "PASSED conv2d" in check.conv2d(conv.conv2d)._repr_html_()
+
+
+def test_a_generator_class_whose_constructor_is_a_todo_gets_the_not_implemented_hint():
+    class Todo(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            raise NotImplementedError
+
+    result = check.dcgan_generator(Todo)
+    assert not result
+    assert "not implemented yet" in str(result)

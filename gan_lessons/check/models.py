@@ -9,7 +9,7 @@ from torch import nn
 
 from gan_lessons._validate import check_int
 
-from ._report import Case, CheckResult, StudentError, call, run_cases
+from ._report import NOT_IMPLEMENTED_HINT, Case, CheckResult, StudentError, call, run_cases
 
 __all__ = ["dcgan_generator"]
 
@@ -201,9 +201,10 @@ def dcgan_generator(generator_or_class, *, z_dim: int | None = None,
         module = call(_instance, generator_or_class)
     except StudentError as err:
         report = f"raised {type(err.exc).__name__}: {err.exc}"
+        hint = (NOT_IMPLEMENTED_HINT if isinstance(err.exc, NotImplementedError) else
+                "pass an instance, or a class whose arguments all have defaults.")
         return run_cases("dcgan_generator", None, [Case(
-            "building the generator", lambda _: (report, "pass an instance, or a class whose "
-                                                          "arguments all have defaults."))])
+            "building the generator", lambda _: (report, hint))])
     z_dim = z_dim or _z_dim(module)
     if z_dim is None:
         raise ValueError("z_dim must be given: the generator has no latent_dim, z_dim or nz "

@@ -1,0 +1,1 @@
+"""Reference solutions of the homework notebooks (homework/): not handed out to students."""
