@@ -21,4 +21,4 @@ JOBS=${JOBS:-$(nproc)}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / JOBS > 0 ? $(nproc) / JOBS : 1 ))}
 .venv/bin/python -m pytest tests book --nbval-lax --nbval-current-env \
   --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
-  -n "$JOBS" --dist loadfile "$@"
+  -n "$JOBS" --dist loadfile --durations=15 "$@"

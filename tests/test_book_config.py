@@ -33,3 +33,14 @@ def test_the_toc_is_not_numbered():
     """scripts/build_book.py declares sphinx_multitoc_numbering safe for parallel reading
     because it does nothing without numbered sections."""
     assert "numbered" not in (ROOT / "_toc.yml").read_text()
+
+
+def test_every_notebook_cell_has_a_unique_id():
+    """nbformat 4.5 requires cell ids (a missing one is a warning now, an error later)."""
+    import json
+
+    for path in sorted([*ROOT.glob("book/*.ipynb"), *ROOT.glob("homework/*.ipynb")]):
+        cells = json.loads(path.read_text())["cells"]
+        ids = [cell.get("id") for cell in cells]
+        assert None not in ids, f"{path.name}: cell {ids.index(None)} has no id"
+        assert len(set(ids)) == len(ids), f"{path.name}: repeated cell ids"
