@@ -57,20 +57,31 @@ def _epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=g)
 
 
+def _shard_range(b: int, batch_size: int, shard: tuple[int, int]) -> slice:
+    """Where process ``rank`` of ``world`` finds its ``batch_size`` samples of global batch
+    ``b`` (of ``world * batch_size`` samples) in an epoch's visiting order."""
+    rank, world = shard
+    first = (b * world + rank) * batch_size
+    return slice(first, first + batch_size)
+
+
 class _IndexBatches:
     """Endless lists of indices, epoch by epoch without replacement (``drop_last``), starting
-    at batch ``start``; a ``batch_sampler`` for ``DataLoader``."""
+    at batch ``start``; a ``batch_sampler`` for ``DataLoader``. With ``shard=(rank, world)``
+    each list is the ``rank``-th slice of a global batch of ``world * batch_size``."""
 
-    def __init__(self, n: int, batch_size: int, seed: int, start: int) -> None:
+    def __init__(self, n: int, batch_size: int, seed: int, start: int,
+                 shard: tuple[int, int] = (0, 1)) -> None:
         self.n, self.batch_size, self.seed, self.start = n, batch_size, seed, start
+        self.shard = shard
 
     def __iter__(self) -> Iterator[list[int]]:
-        per_epoch = self.n // self.batch_size
+        per_epoch = self.n // (self.batch_size * self.shard[1])
         epoch, pos = divmod(self.start, per_epoch)
         while True:
             perm = _epoch_permutation(self.n, self.seed, epoch).tolist()
             for b in range(pos, per_epoch):
-                yield perm[b * self.batch_size:(b + 1) * self.batch_size]
+                yield perm[_shard_range(b, self.batch_size, self.shard)]
             epoch, pos = epoch + 1, 0
 
 
@@ -164,13 +175,23 @@ class BatchStream:
             order) and ``y`` int64 class indices ``(batch_size,)`` on ``device``, taken from
             ``TensorImageDataset.labels``, ``TensorDataset(x, y)``'s ``y`` or the labels of
             ``(tensor, label)`` items (for conditional GANs).
+        shard: ``(rank, world)`` for data-parallel training: the stream visits the data in the
+            order of a single stream with batch ``world * batch_size`` and yields slice
+            ``rank`` of each of its batches, so that ``world`` processes together see exactly
+            what one process with the global batch sees (``consumed`` counts global batches).
+            Default ``(0, 1)``: one process.
     """
 
     def __init__(self, data, batch_size: int, *, device: str | torch.device | None = None,
                  seed: int = 0, start: int = 0, num_workers: int = 0,
                  dtype: torch.dtype = torch.float32, channels_last: bool = False,
-                 value_range: tuple[float, float] | None = None, labels: bool = False) -> None:
+                 value_range: tuple[float, float] | None = None, labels: bool = False,
+                 shard: tuple[int, int] = (0, 1)) -> None:
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
+        if not (isinstance(shard, tuple | list) and len(shard) == 2):
+            raise TypeError(f"shard must be a pair (rank, world), got {shard!r}")
+        world = check_int(shard[1], "shard[1]", minimum=1)
+        self.shard = (check_int(shard[0], "shard[0]", minimum=0, maximum=world - 1), world)
         self.labels = check_bool(labels, "labels")
         self._labels: torch.Tensor | None = None  # in-memory labels (N,), int64 on device
         self.seed = check_int(seed, "seed", minimum=0)
@@ -210,34 +231,38 @@ class BatchStream:
         else:
             raise TypeError("data must be a tensor (N, ...), a TensorImageDataset or a torch "
                             f"Dataset, got {type(data).__name__}")
-        if self.num_samples < self.batch_size:
-            raise ValueError(f"batch_size must be at most the number of samples "
-                             f"({self.num_samples}), got {self.batch_size}")
+        if self.num_samples < self.batch_size * world:
+            per = "" if world == 1 else f" divided by the {world} processes"
+            raise ValueError(f"batch_size must be at most the number of samples{per} "
+                             f"({self.num_samples // world}), got {self.batch_size}")
         self._iter: Iterator | None = None
 
+    @property
+    def batches_per_epoch(self) -> int:
+        """Global batches per epoch (a last partial one is dropped)."""
+        return self.num_samples // (self.batch_size * self.shard[1])
+
     def _tensor_batches(self) -> Iterator[torch.Tensor]:
-        per_epoch = self.num_samples // self.batch_size
-        epoch, pos = divmod(self.consumed, per_epoch)
+        epoch, pos = divmod(self.consumed, self.batches_per_epoch)
         while True:  # one small host-to-device copy per epoch, none per batch
             perm = _epoch_permutation(self.num_samples, self.seed, epoch).to(self.device)
-            for b in range(pos, per_epoch):
-                yield self._tensor[perm[b * self.batch_size:(b + 1) * self.batch_size]]
+            for b in range(pos, self.batches_per_epoch):
+                yield self._tensor[perm[_shard_range(b, self.batch_size, self.shard)]]
             epoch, pos = epoch + 1, 0
 
     def _labelled_tensor_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        per_epoch = self.num_samples // self.batch_size
-        epoch, pos = divmod(self.consumed, per_epoch)
+        epoch, pos = divmod(self.consumed, self.batches_per_epoch)
         while True:  # the same permutation as _tensor_batches, gathered from both tensors
             perm = _epoch_permutation(self.num_samples, self.seed, epoch).to(self.device)
-            for b in range(pos, per_epoch):
-                idx = perm[b * self.batch_size:(b + 1) * self.batch_size]
+            for b in range(pos, self.batches_per_epoch):
+                idx = perm[_shard_range(b, self.batch_size, self.shard)]
                 yield self._tensor[idx], self._labels[idx]
             epoch, pos = epoch + 1, 0
 
     def _loader_batches(self) -> Iterator[torch.Tensor]:
         loader = DataLoader(
             self._dataset, batch_sampler=_IndexBatches(self.num_samples, self.batch_size,
-                                                       self.seed, self.consumed),
+                                                       self.seed, self.consumed, self.shard),
             num_workers=self._num_workers, pin_memory=self.device.type == "cuda",
             # its own generator, so creating the loader does not draw from torch's global one
             generator=torch.Generator().manual_seed(self.seed),
@@ -262,10 +287,9 @@ class BatchStream:
         bad files or values are found before training starts, not at its first step."""
         if self._dataset is None:
             return  # in-memory data was checked whole
-        per_epoch = self.num_samples // self.batch_size
-        epoch, pos = divmod(self.consumed, per_epoch)
+        epoch, pos = divmod(self.consumed, self.batches_per_epoch)
         perm = _epoch_permutation(self.num_samples, self.seed, epoch)
-        indices = perm[pos * self.batch_size:(pos + 1) * self.batch_size].tolist()
+        indices = perm[_shard_range(pos, self.batch_size, self.shard)].tolist()
         with torch.random.fork_rng(devices=[]):  # random transforms draw from a copy
             batch = torch.stack([_first_tensor(self._dataset[i]) for i in indices])
         check_values(batch, self.value_range, "data (its first batch)")

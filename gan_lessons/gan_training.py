@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import distributed
 from ._validate import check_bool, check_choice, check_float, check_int
 from .batches import check_sample_shape, sample_shape
 from .device import get_device
@@ -229,6 +230,12 @@ class GANStep:
     updates; ``"loss_g"``; ``"loss_gp"`` / ``"loss_r1"`` (the unweighted penalties) when on;
     and ``"w_estimate"``, the critic's estimate ``mean D(x_real) - mean D(x_fake)`` of the
     Wasserstein-1 distance, for ``"wgan"``.
+
+    Data-parallel training: :func:`~gan_lessons.train.fit` calls :meth:`data_parallel` with the
+    models' ``DistributedDataParallel`` wrappers; every process then draws the noise of the
+    whole global batch and uses its own slice, so ``N`` processes with batch ``B`` compute what
+    one process with batch ``N * B`` computes (up to the gradient penalty's random
+    interpolation, which each process draws for its own samples).
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module,
@@ -269,6 +276,29 @@ class GANStep:
         self.ema, self.ema_decay = ema, check_float(ema_decay, "ema_decay", 0.0, 1.0)
         self.conditional = check_bool(conditional, "conditional")
         self._score = torch.sigmoid if self.game in _LOGIT_GAMES else _raw
+        self._g, self._d = generator, discriminator  # the calls whose backward updates them
+        self.shard = (0, 1)  # (rank, world) of a data-parallel run
+
+    def data_parallel(self, wrapped: Mapping[str, nn.Module], shard: tuple[int, int]) -> None:
+        """Train through ``wrapped["generator"]`` / ``wrapped["discriminator"]`` (their
+        ``DistributedDataParallel`` wrappers, which average the gradients over the processes)
+        as process ``shard = (rank, world)``: the noise of each update is the rank's slice of
+        the global batch's noise."""
+        for name in ("generator", "discriminator"):
+            module = wrapped.get(name)
+            if getattr(module, "module", module) is not getattr(self, name):
+                raise ValueError(f"wrapped[{name!r}] must wrap the step's {name}")
+        self._g, self._d = wrapped["generator"], wrapped["discriminator"]
+        self.shard = (int(shard[0]), int(shard[1]))
+
+    def _noise(self, x_real: torch.Tensor) -> torch.Tensor:
+        """``z`` ``(B, latent_dim)`` for a batch like ``x_real``: this process's slice of the
+        global batch's noise (all of it in a single process)."""
+        rank, world = self.shard
+        n, latent_dim = x_real.shape[0], self.generator.latent_dim
+        if world == 1:
+            return torch.randn(n, latent_dim, device=x_real.device)
+        return torch.randn(n * world, latent_dim, device=x_real.device)[rank * n:(rank + 1) * n]
 
     def _next(self, batches: Iterator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The next real batch ``(B, *data_shape)`` and the models' extra inputs: ``{}``, or
@@ -284,9 +314,9 @@ class GANStep:
         """The critic's unweighted penalties that are switched on (in float32)."""
         penalties = {}
         if self.gp_weight > 0:
-            penalties["loss_gp"] = gradient_penalty(self.discriminator, x_real, x_fake, **cond)
+            penalties["loss_gp"] = gradient_penalty(self._d, x_real, x_fake, **cond)
         if self.r1_gamma > 0:
-            penalties["loss_r1"] = r1_penalty(self.discriminator, x_real, **cond)
+            penalties["loss_r1"] = r1_penalty(self._d, x_real, **cond)
         return penalties
 
     @torch.no_grad()
@@ -296,20 +326,21 @@ class GANStep:
             p.clamp_(-self.clip_value, self.clip_value)
 
     def __call__(self, batches: Iterator, step: int) -> dict[str, torch.Tensor]:
+        # self._g, self._d: the models, or their DDP wrappers (calls whose backward updates them)
         generator, discriminator, amp = self.generator, self.discriminator, self.precision
         sums: dict[str, torch.Tensor] = {}
         for _ in range(self.d_steps):
             x_real, cond = self._next(batches)  # cond: {} or {"labels": (B,)}
-            z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
+            z = self._noise(x_real)
             with amp.autocast():
                 if self.reuse_fakes:
-                    x_fake_for_g = generator(z, **cond)  # graph kept for G's update
+                    x_fake_for_g = self._g(z, **cond)  # graph kept for G's update
                     x_fake = x_fake_for_g.detach()  # D's loss must not reach G
                 else:
                     with torch.no_grad():
                         x_fake = generator(z, **cond)  # (B, *data_shape), no graph into G
-                d_real = discriminator(x_real, **cond)  # (B, 1) scores
-                d_fake = discriminator(x_fake, **cond)  # (B, 1) scores
+                d_real = self._d(x_real, **cond)  # (B, 1) scores
+                d_fake = self._d(x_fake, **cond)  # (B, 1) scores
                 loss_d = self.critic_loss(d_real, d_fake)
             penalties = self._penalties(x_real, x_fake, cond)  # {} when both are off
             if "loss_gp" in penalties:
@@ -329,11 +360,11 @@ class GANStep:
                 sums[key] = sums.get(key, 0.0) + value.detach()
 
         if not self.reuse_fakes:
-            z = torch.randn(x_real.shape[0], generator.latent_dim, device=x_real.device)
-        with _frozen(discriminator):
+            z = self._noise(x_real)
+        with _frozen(discriminator):  # the plain module: no DDP gradient sync for frozen D
             with amp.autocast():
                 if not self.reuse_fakes:
-                    x_fake_for_g = generator(z, **cond)
+                    x_fake_for_g = self._g(z, **cond)
                 loss_g = self.generator_loss(discriminator(x_fake_for_g, **cond))
             self.opt_g.zero_grad(set_to_none=True)
             amp.backward_step(loss_g, self.opt_g, "generator")
@@ -408,6 +439,7 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, data, config: GANT
         raise TypeError("generator must have an int attribute latent_dim (the length of z)")
     check_sample_shape(data, getattr(getattr(discriminator, "config", None), "data_shape", None),
                        "the discriminator")
+    distributed.init()  # under torchrun: first, so that "cuda" is this process's GPU
     device = get_device(device) if device is None else torch.device(device)
     generator.to(device)
     discriminator.to(device)

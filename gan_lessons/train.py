@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from . import distributed
 from ._validate import check_bool, check_float, check_int
 from .batches import BatchStream, DataError
 from .checkpoints import (
@@ -296,8 +298,10 @@ def _load_models(payload: Mapping[str, Any], models: Mapping[str, nn.Module], pa
                              f"the model passed: {exc}") from None
 
 
-def _history_append(history: dict[str, list], pending: list[tuple[int, Mapping]]) -> None:
-    """Move pending per-step metrics (device tensors) into ``history`` with one transfer."""
+def _history_append(history: dict[str, list], pending: list[tuple[int, Mapping]],
+                    parallel: bool = False) -> None:
+    """Move pending per-step metrics (device tensors) into ``history`` with one transfer;
+    ``parallel``: averaged over the processes of a data-parallel run (one all-reduce)."""
     if not pending:
         return
     keys = list(pending[0][1])
@@ -305,9 +309,14 @@ def _history_append(history: dict[str, list], pending: list[tuple[int, Mapping]]
     values = [[m[k] for k in keys] for _, m in pending]
     if all(isinstance(v, torch.Tensor) for row in values for v in row):
         table = torch.stack([torch.stack([v.detach().float().reshape(()) for v in row])
-                             for row in values]).cpu().tolist()  # (n, K): the one sync
+                             for row in values])  # (n, K)
+        if parallel:
+            table = distributed.reduce_mean(table)
+        table = table.cpu().tolist()  # the one sync
     else:
         table = [[float(v) for v in row] for row in values]
+        if parallel:
+            table = distributed.reduce_mean(torch.tensor(table)).tolist()
     for j, key in enumerate(keys):
         history.setdefault(key, []).extend(row[j] for row in table)
     pending.clear()
@@ -352,6 +361,44 @@ def _bad_weight(models: Mapping[str, nn.Module],
             return (f"max |{name}|", value, f"the weights {name} blew up to |w| = {value:.3g}, "
                     f"past max_weight = {max_weight:g} (a TrainConfig option)")
     return None
+
+
+def _data_parallel(step_fn, models: Mapping[str, nn.Module],
+                   optimizers: Mapping[str, torch.optim.Optimizer],
+                   ctx: distributed.DistContext) -> None:
+    """Give every process rank 0's weights and hand ``step_fn`` a DDP wrapper of each model
+    that an optimizer trains (through its ``data_parallel(wrapped, shard)``)."""
+    if not callable(getattr(step_fn, "data_parallel", None)):
+        raise TypeError(f"step_fn ({type(step_fn).__name__}) cannot train data-parallel: it has "
+                        "no data_parallel(wrapped, shard) method (GANStep has one); run it in "
+                        "one process, without torchrun")
+    trained = {id(p) for opt in optimizers.values() for group in opt.param_groups
+               for p in group["params"]}
+    wrapped = {}
+    for name, model in models.items():
+        distributed.broadcast_module(model)  # e.g. an EMA copy, which no wrapper syncs
+        if any(id(p) in trained for p in model.parameters()):
+            wrapped[name] = distributed.wrap(model)
+    step_fn.data_parallel(wrapped, (ctx.rank, ctx.world_size))
+
+
+def _world_change(payload: Mapping[str, Any], config: TrainConfig, path: Path,
+                  world: int) -> int:
+    """The number of global batches to skip when resuming ``payload`` on ``world`` processes:
+    its own count, or, when it was written by another number of processes, the count that
+    skips the same number of samples (with a warning of what changes)."""
+    consumed = int(payload["rng"].get("batches_consumed", 0))
+    was = int(payload["extra"].get("distributed", {}).get("world_size", 1))
+    if was == world:
+        return consumed
+    b = config.batch_size
+    if distributed.is_main():
+        warnings.warn(f"resuming {path}, trained by {was} process(es), on {world}: the batch "
+                      f"per process stays {b}, so the global batch changes from {was * b} to "
+                      f"{world * b} (each update averages over another number of samples); "
+                      f"the data continues after the {consumed * was * b} samples seen, and the "
+                      "run is not an exact continuation of the old one", stacklevel=3)
+    return consumed * was // world
 
 
 def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
@@ -405,6 +452,15 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         labels: the batches are ``(x, labels)`` pairs (for conditional models; the data must
             carry labels, see :class:`~gan_lessons.batches.BatchStream`).
 
+    Data-parallel training: started by ``torchrun`` (see :mod:`gan_lessons.distributed`), every
+    process runs :func:`fit` with ``config.batch_size`` samples per step, its slice of the same
+    global batch; each model an optimizer trains is wrapped in its own
+    ``DistributedDataParallel`` and handed to ``step_fn.data_parallel`` (steps without it are
+    refused). The history holds the metrics averaged over the processes; rank 0 alone writes
+    the checkpoint (the plain models' weights, the same file one process writes, with the
+    world size and global batch in its ``extra["distributed"]``), the snapshots, the progress
+    bar, and calls ``callback``. A divergence stops every process with the same error.
+
     Returns:
         A :class:`TrainResult`.
 
@@ -447,9 +503,17 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     device = get_device(device) if device is None else torch.device(device)
+    ctx = distributed.init()  # None: one process (no torchrun)
+    if ctx is not None and ctx.backend == "nccl":
+        if device.type != "cuda" or device.index not in (None, ctx.local_rank):
+            raise ValueError(f"device must be this process's GPU cuda:{ctx.local_rank} "
+                             f"(LOCAL_RANK) when torchrun runs on CUDA, got {device}")
+        device = torch.device("cuda", ctx.local_rank)
+    main = distributed.is_main()
+    shard = (0, 1) if ctx is None else (ctx.rank, ctx.world_size)
 
     with contextlib.ExitStack() as stack:
-        if path is not None:  # found out now, not after hours of training
+        def check_path() -> None:  # found out now, not after hours of training
             prepare_checkpoint_path(path)  # not a folder, writable (a file really created)
             stack.enter_context(checkpoint_lock(path))  # one writer at a time
             remove_stale_temporaries(path)  # of saves killed mid-write
@@ -457,6 +521,9 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
                 raise ValueError(f"checkpoint_path {path} already exists; pass resume=True to "
                                  "continue it or overwrite=True to replace it (command line: "
                                  "--resume or --overwrite), or choose another path")
+
+        if path is not None:
+            distributed.on_main(check_path)  # rank 0 writes; its errors stop every process
         was_training = {name: m.training for name, m in models.items()}
         channels_last = config.channels_last
         if channels_last is None:
@@ -472,8 +539,11 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         snapshots: list[tuple[int, torch.Tensor]] = []
         start = 0
         rng = None
-        if resume and path.exists():
-            payload = load_checkpoint(path)
+        payload = None
+        if resume:  # rank 0 reads the file, every process gets its content
+            payload = distributed.broadcast_object(distributed.on_main(
+                lambda: load_checkpoint(path) if path.exists() else None))
+        if payload is not None:
             _check_resumable(payload.get("train_config"), payload.get("train_config_class"),
                              config, path)
             start = payload["step"]
@@ -491,14 +561,17 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
             history = {k: list(v) for k, v in payload["history"].items()}
             snapshots = list(payload["snapshots"])
             rng = payload["rng"]
+        if ctx is not None:
+            _data_parallel(step_fn, models, optimizers, ctx)
 
         dtype = next((p.dtype for m in models.values() for p in m.parameters()
                       if p.is_floating_point()), torch.float32)
         batches = BatchStream(data, config.batch_size, device=device, seed=config.seed,
-                              start=0 if rng is None else int(rng.get("batches_consumed", 0)),
+                              start=0 if rng is None else _world_change(payload, config, path,
+                                                                        shard[1]),
                               num_workers=config.num_workers, dtype=dtype,
                               channels_last=channels_last, value_range=data_range,
-                              labels=check_bool(labels, "labels"))
+                              labels=check_bool(labels, "labels"), shard=shard)
         batches.check_first_batch()  # decode errors and bad values now, not at step 1
         if rng is not None:
             _restore_rng(rng, device)  # last: nothing above draws from the restored state
@@ -508,10 +581,15 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         every = config.snapshot_interval
 
         def take_snapshot(step: int) -> None:
+            if not main:
+                return
             modes = {name: m.training for name, m in models.items()}
             for m in models.values():
                 m.eval()
-            with torch.no_grad():
+            # data-parallel: rank 0's random draws here must not part it from the others
+            fork = contextlib.nullcontext() if ctx is None else torch.random.fork_rng(
+                devices=[device] if device.type == "cuda" else [])
+            with fork, torch.no_grad():
                 sample = snapshot_fn()
             for name, m in models.items():
                 m.train(modes[name])
@@ -522,9 +600,13 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
         def save(step: int) -> None:
             nonlocal saved_step
             extra = {"step_fn": step_fn.state_dict()} if hasattr(step_fn, "state_dict") else {}
-            save_checkpoint(path, models, optimizers=optimizers, train_config=config,
-                            step=step, history=history, snapshots=snapshots,
-                            rng=_capture_rng(device, batches), command=command, extra=extra)
+            if ctx is not None:
+                extra["distributed"] = {"world_size": shard[1], "batch_size": config.batch_size,
+                                        "global_batch_size": shard[1] * config.batch_size}
+            distributed.on_main(lambda: save_checkpoint(
+                path, models, optimizers=optimizers, train_config=config, step=step,
+                history=history, snapshots=snapshots, rng=_capture_rng(device, batches),
+                command=command, extra=extra))
             saved_step = step
 
         pending: list[tuple[int, Mapping]] = []
@@ -535,27 +617,31 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
             """Move pending metrics into the history and check losses and weights: before
             every save, so that no checkpoint is written from a run that went bad."""
             nonlocal checked
-            _history_append(history, pending)
-            bad = _first_bad_loss(history, checked, config.max_loss)
+            _history_append(history, pending, parallel=ctx is not None)
+            bad = _first_bad_loss(history, checked, config.max_loss)  # (step, key, value, why)
+            if bad is None:
+                checked = len(history.get("step", []))
+                bad_weight = _bad_weight(models, config.max_weight)
+                if bad_weight is not None:  # e.g. a NaN gradient behind a finite loss
+                    name, value, reason = bad_weight
+                    bad = (state.step, name, value, f"{reason} after the update")
+            if ctx is not None and distributed.any_rank(bad is not None):  # all stop together
+                bad = next(b for b in distributed.gather_object(bad) if b is not None)
             if bad is not None:
                 step, key, value, reason = bad
-                keep = history["step"].index(step) + 1
+                steps = history.get("step", [])
+                keep = steps.index(step) + 1 if step in steps else len(steps)
                 raise TrainingDivergedError(step, key, value,
                                             {k: v[:keep] for k, v in history.items()}, path,
                                             reason=reason, checkpoint_step=saved_step)
-            checked = len(history.get("step", []))
-            bad_weight = _bad_weight(models, config.max_weight)
-            if bad_weight is not None:  # e.g. a NaN gradient behind a finite loss
-                name, value, reason = bad_weight
-                raise TrainingDivergedError(state.step, name, value,
-                                            {k: list(v) for k, v in history.items()}, path,
-                                            reason=f"{reason} after the update",
-                                            checkpoint_step=saved_step)
 
         for m in models.values():
             m.train()
-        bar = tqdm(total=config.num_steps, initial=start, desc=desc, disable=not progress,
-                   dynamic_ncols=True)
+        if ctx is not None:
+            desc = (f"{desc} ({shard[1]} processes x {config.batch_size}, global batch "
+                    f"{shard[1] * config.batch_size})")
+        bar = tqdm(total=config.num_steps, initial=start, desc=desc,
+                   disable=not progress or not main, dynamic_ncols=True)
         try:
             if start == 0 and snapshot_fn is not None and every > 0:
                 take_snapshot(0)
@@ -578,7 +664,8 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
                     take_snapshot(step)
                 if want_save:
                     save(step)
-                if want_callback and callback(state) is True:
+                if want_callback and distributed.broadcast_object(
+                        distributed.on_main(lambda: callback(state) is True)):
                     stopped = not last
                     break
             flush()
