@@ -912,6 +912,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{prog}: error: {problem}", file=sys.stderr)
             return 2
     from .checkpoints import CheckpointLockedError
+    from .distributed import is_main
     from .train import TrainingDivergedError
 
     try:
@@ -928,7 +929,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 amp=args.amp, workers=args.workers, progress=not args.quiet,
                 width=args.width, channels_last=args.channels_last, reuse_fakes=args.reuse_fakes,
                 fused_adam=args.fused_adam, overwrite=args.overwrite)
-            print(_saved_message(out, result))
+            if is_main():  # under torchrun, one line from rank 0 only
+                print(_saved_message(out, result))
         elif args.command == "train-ae":
             out = args.out or os.path.join("runs", f"{args.model}_{Path(args.data).name}.pt")
             result = train_ae_command(
@@ -940,7 +942,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 checkpoint_every=args.checkpoint_every, resume=args.resume, amp=args.amp,
                 workers=args.workers, progress=not args.quiet,
                 channels_last=args.channels_last, overwrite=args.overwrite)
-            print(_saved_message(out, result))
+            if is_main():  # under torchrun, one line from rank 0 only
+                print(_saved_message(out, result))
         elif args.command == "evaluate":
             from .metrics import evaluate_checkpoint
 

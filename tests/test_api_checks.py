@@ -25,6 +25,7 @@ from gan_lessons import (
     conv,
     data,
     degradations,
+    distributed,
     divergences,
     gan_training,
     image_metrics,
@@ -90,7 +91,7 @@ from gan_lessons.models.stylegan import (
 from gan_lessons.models.summary import layer_shapes, layer_table
 
 # modules audited, and the public names that are not callables taking user input
-MODULES = ["gan_lessons.check", "gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_lessons.plotting",
+MODULES = ["gan_lessons.check", "gan_lessons.distributed", "gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_lessons.plotting",
            "gan_lessons.losses", "gan_lessons.neighbours", "gan_lessons.metrics",
            "gan_lessons.divergences", "gan_lessons.widgets", "gan_lessons.models",
            "gan_lessons.models.mlp", "gan_lessons.models.dcgan", "gan_lessons.models.autoencoder",
@@ -105,6 +106,9 @@ MODULES = ["gan_lessons.check", "gan_lessons.data", "gan_lessons.latent", "gan_l
            "gan_lessons.models.srnet", "gan_lessons.super_resolution"]
 NOT_INPUT_CHECKED = {
     "CheckResult",  # built by the checkers, not by users
+    # distributed: no arguments (they read torchrun's environment) or any picklable object
+    "DistContext", "barrier", "context", "init", "is_main", "teardown", "world_size",
+    "broadcast_object", "gather_object",
     "BadImageError", "DatasetNotFoundError",  # exceptions
     "ELBOLoss", "ModeCoverage", "AutoencoderOutput", "ModelFamily",  # results the API returns
     "AdversarialLoss",
@@ -313,6 +317,15 @@ BAD_INPUTS = [
      "generator_or_class must be an nn.Module"),
     (check.dcgan_generator, {"generator_or_class": G_DC, "image_size": 0}, ValueError,
      "image_size must be >= 1"),
+    (distributed.any_rank, {"flag": 1}, TypeError, "flag must be a bool"),
+    (distributed.on_main, {"fn": 3}, TypeError, "fn must be callable"),
+    (distributed.reduce_mean, {"t": 1.0}, TypeError, "t must be a tensor"),
+    (distributed.broadcast_module, {"module": "x"}, TypeError, "module must be an nn.Module"),
+    (distributed.wrap, {"module": "x"}, TypeError, "module must be an nn.Module"),
+    (train.BatchStream, {"data": torch.zeros(8, 2), "batch_size": 2, "shard": (0,)}, TypeError,
+     "shard must be a pair"),
+    (train.BatchStream, {"data": torch.zeros(8, 2), "batch_size": 2, "shard": (2, 2)},
+     ValueError, "shard[0]"),
     (data.load_rgb, {"path": 3}, TypeError, "path must be a str"),
     (data.named_set, {"name": 3}, TypeError, "name must be a str or a path"),
     (data.to_image, {"x": np.zeros((1, 4, 4))}, TypeError, "x must be a torch.Tensor"),
