@@ -326,21 +326,21 @@ class GANStep:
             p.clamp_(-self.clip_value, self.clip_value)
 
     def __call__(self, batches: Iterator, step: int) -> dict[str, torch.Tensor]:
-        # self._g, self._d: the models, or their DDP wrappers (calls whose backward updates them)
-        generator, discriminator, amp = self.generator, self.discriminator, self.precision
+        # the models, or under torchrun their DDP wrappers (which average the gradients)
+        generator, discriminator, amp = self._g, self._d, self.precision
         sums: dict[str, torch.Tensor] = {}
         for _ in range(self.d_steps):
             x_real, cond = self._next(batches)  # cond: {} or {"labels": (B,)}
             z = self._noise(x_real)
             with amp.autocast():
                 if self.reuse_fakes:
-                    x_fake_for_g = self._g(z, **cond)  # graph kept for G's update
+                    x_fake_for_g = generator(z, **cond)  # graph kept for G's update
                     x_fake = x_fake_for_g.detach()  # D's loss must not reach G
                 else:
                     with torch.no_grad():
                         x_fake = generator(z, **cond)  # (B, *data_shape), no graph into G
-                d_real = self._d(x_real, **cond)  # (B, 1) scores
-                d_fake = self._d(x_fake, **cond)  # (B, 1) scores
+                d_real = discriminator(x_real, **cond)  # (B, 1) scores
+                d_fake = discriminator(x_fake, **cond)  # (B, 1) scores
                 loss_d = self.critic_loss(d_real, d_fake)
             penalties = self._penalties(x_real, x_fake, cond)  # {} when both are off
             if "loss_gp" in penalties:
@@ -361,15 +361,16 @@ class GANStep:
 
         if not self.reuse_fakes:
             z = self._noise(x_real)
-        with _frozen(discriminator):  # the plain module: no DDP gradient sync for frozen D
+        discriminator = self.discriminator  # the plain module: frozen, it needs no sync
+        with _frozen(discriminator):
             with amp.autocast():
                 if not self.reuse_fakes:
-                    x_fake_for_g = self._g(z, **cond)
+                    x_fake_for_g = generator(z, **cond)
                 loss_g = self.generator_loss(discriminator(x_fake_for_g, **cond))
             self.opt_g.zero_grad(set_to_none=True)
             amp.backward_step(loss_g, self.opt_g, "generator")
         if self.ema is not None:
-            update_ema(self.ema, generator, self.ema_decay, step)
+            update_ema(self.ema, self.generator, self.ema_decay, step)
         means = {key: value / self.d_steps for key, value in sums.items()}
         return {"loss_d": means.pop("loss_d"), "loss_g": loss_g.detach(), **means}
 
