@@ -63,3 +63,12 @@ def check_bool(value, name: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
     return value
+
+
+def check_shard(shard, name: str = "shard") -> tuple[int, int]:
+    """``shard`` as ``(rank, world)`` with ``0 <= rank < world``: a process's place in a
+    data-parallel run."""
+    if not (isinstance(shard, tuple | list) and len(shard) == 2):
+        raise TypeError(f"{name} must be a pair (rank, world), got {shard!r}")
+    world = check_int(shard[1], f"{name}[1]", minimum=1)
+    return check_int(shard[0], f"{name}[0]", minimum=0, maximum=world - 1), world

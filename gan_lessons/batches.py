@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from ._validate import check_bool, check_int
+from ._validate import check_bool, check_int, check_shard
 from .device import get_device
 
 __all__ = ["BatchStream", "DataError", "check_sample_shape", "num_classes", "sample_shape"]
@@ -188,10 +188,8 @@ class BatchStream:
                  value_range: tuple[float, float] | None = None, labels: bool = False,
                  shard: tuple[int, int] = (0, 1)) -> None:
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
-        if not (isinstance(shard, tuple | list) and len(shard) == 2):
-            raise TypeError(f"shard must be a pair (rank, world), got {shard!r}")
-        world = check_int(shard[1], "shard[1]", minimum=1)
-        self.shard = (check_int(shard[0], "shard[0]", minimum=0, maximum=world - 1), world)
+        self.shard = check_shard(shard)
+        world = self.shard[1]
         self.labels = check_bool(labels, "labels")
         self._labels: torch.Tensor | None = None  # in-memory labels (N,), int64 on device
         self.seed = check_int(seed, "seed", minimum=0)

@@ -8,8 +8,18 @@ in its own ``DistributedDataParallel`` (:func:`wrap`, ``broadcast_buffers=False`
 alone write checkpoints, snapshots and the progress bar. Without ``torchrun`` (or with one
 process) nothing here does anything: training is exactly the single-process loop.
 
-BatchNorm statistics stay per process (``broadcast_buffers=False``); ``torch.nn.SyncBatchNorm``
-would share them but works on CUDA only, and is not used.
+Random numbers: the data-parallel steps draw the noise of the whole global batch in every
+process (the same draws, since every process is seeded alike) and each takes its own slice, so
+``N`` processes with batch ``B`` see what one process with batch ``N * B`` sees. The random
+numbers drawn *inside* a wrapped model's forward pass (dropout, a VAE's sample, StyleGAN's
+noise images and style mixing) come from a stream of each process's own, seeded by the run's
+seed, the model's name, the rank, the step and the call (:func:`wrap`): the processes draw
+independent samples, and a resumed run draws the same ones again.
+
+BatchNorm statistics stay per process (``broadcast_buffers=False``), and rank 0's are saved.
+``torch.nn.SyncBatchNorm`` would share them across processes, but it runs on CUDA only (its
+forward pass refuses CPU tensors, so gloo runs cannot use it) and is not used here; on GPUs,
+``nn.SyncBatchNorm.convert_sync_batchnorm(model)`` before training swaps it in.
 
 A collective waits at most ``GAN_LESSONS_DIST_TIMEOUT`` seconds (default 600) for the other
 processes, so a process that dies does not leave the others hanging for ever (``torchrun`` also
@@ -20,6 +30,7 @@ from __future__ import annotations
 
 import atexit
 import datetime
+import hashlib
 import inspect
 import os
 import pickle
@@ -30,6 +41,7 @@ from typing import Any, TypeVar
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from ._validate import check_bool
 
@@ -66,6 +78,9 @@ class DistContext:
 
 _context: DistContext | None = None
 _owned = False  # this module created the process group (and destroys it at exit)
+# the training step under way and how many steps have begun (fit sets them): they key the
+# per-process random streams of the wrapped models
+_step = {"step": 0, "begun": 0}
 
 
 def _env_int(name: str, minimum: int) -> int:
@@ -235,24 +250,64 @@ def broadcast_module(module: nn.Module) -> None:
         t.copy_(buf)
 
 
-def wrap(module: nn.Module) -> nn.Module:
-    """``module`` in a ``DistributedDataParallel`` wrapper that does not copy rank 0's buffers
-    at every forward pass (``broadcast_buffers=False``, named ``forward_sync_buffers=False`` in
-    newer torch): each process keeps its own BatchNorm statistics, and two discriminator passes
-    before one backward work. The module itself in a single process. The module must already
-    be on this process's device."""
+def _begin_step(step: int) -> None:
+    """Record that training step ``step`` starts (called by :func:`~gan_lessons.train.fit`)."""
+    _step["step"] = step
+    _step["begun"] += 1
+
+
+def _stream_seed(*key: object) -> int:
+    """A 63-bit seed that depends on every part of ``key`` (stable across runs and machines)."""
+    digest = hashlib.blake2b("/".join(map(str, key)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+class _ProcessRandomDDP(DistributedDataParallel):
+    """``DistributedDataParallel`` whose forward pass draws its random numbers from this
+    process's own stream, seeded by ``(seed, name, rank, step, call)`` and forked from torch's
+    global generators (which stay as they were, equal in every process)."""
+
+    def __init__(self, module: nn.Module, *, name: str, seed: int, **ddp_options) -> None:
+        super().__init__(module, **ddp_options)
+        self._stream_key = (seed, name, _context.rank)
+        self._calls = (-1, 0)  # (steps begun, forward calls so far in this step)
+
+    def forward(self, *args, **kwargs):
+        begun, calls = self._calls
+        calls = calls + 1 if begun == _step["begun"] else 0
+        self._calls = (_step["begun"], calls)
+        device = _context.device
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(_stream_seed(*self._stream_key, _step["step"], calls))
+            return super().forward(*args, **kwargs)
+
+
+def wrap(module: nn.Module, *, name: str = "model", seed: int = 0) -> nn.Module:
+    """``module`` in a ``DistributedDataParallel`` wrapper, which averages its gradients over
+    the processes in the backward pass; the module itself in a single process. The module must
+    already be on this process's device.
+
+    The wrapper does not copy rank 0's buffers at every forward pass
+    (``broadcast_buffers=False``, named ``forward_sync_buffers=False`` in newer torch): each
+    process keeps its own BatchNorm statistics, and two discriminator passes before one backward
+    work. Its forward pass draws random numbers from a stream of this process's own, seeded by
+    ``seed``, ``name``, the rank, the training step and the call (module docstring).
+    """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if _context is None:
         return module
-    from torch.nn.parallel import DistributedDataParallel
-
     device_ids = [_context.local_rank] if _context.backend == "nccl" else None
     if "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters:
         keep_buffers = {"forward_sync_buffers": False}  # newer torch's name (rank 0's at init)
     else:
         keep_buffers = {"broadcast_buffers": False}
-    return DistributedDataParallel(module, device_ids=device_ids, **keep_buffers)
+    return _ProcessRandomDDP(module, name=name, seed=seed, device_ids=device_ids,
+                             **keep_buffers)
 
 
 def teardown() -> None:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from . import distributed
-from ._validate import check_bool, check_choice, check_float, check_int
+from ._validate import check_bool, check_choice, check_float, check_int, check_shard
 from .batches import check_sample_shape, sample_shape
 from .device import get_device
 from .losses import ADVERSARIAL_LOSSES, get_adversarial_loss, gradient_penalty, r1_penalty
@@ -231,11 +231,12 @@ class GANStep:
     and ``"w_estimate"``, the critic's estimate ``mean D(x_real) - mean D(x_fake)`` of the
     Wasserstein-1 distance, for ``"wgan"``.
 
-    Data-parallel training: :func:`~gan_lessons.train.fit` calls :meth:`data_parallel` with the
-    models' ``DistributedDataParallel`` wrappers; every process then draws the noise of the
-    whole global batch and uses its own slice, so ``N`` processes with batch ``B`` compute what
-    one process with batch ``N * B`` computes (up to the gradient penalty's random
-    interpolation, which each process draws for its own samples).
+    Data-parallel training: :func:`~gan_lessons.train.fit` calls :meth:`data_parallel`, which
+    wraps both networks in ``DistributedDataParallel``; every process then draws the noise and
+    the gradient penalty's interpolation weights of the whole global batch and uses its own
+    slice, so ``N`` processes with batch ``B`` compute what one process with batch ``N * B``
+    computes (random numbers drawn inside the networks, such as dropout, differ: each process
+    has its own stream, see :mod:`gan_lessons.distributed`).
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module,
@@ -279,26 +280,32 @@ class GANStep:
         self._g, self._d = generator, discriminator  # the calls whose backward updates them
         self.shard = (0, 1)  # (rank, world) of a data-parallel run
 
-    def data_parallel(self, wrapped: Mapping[str, nn.Module], shard: tuple[int, int]) -> None:
-        """Train through ``wrapped["generator"]`` / ``wrapped["discriminator"]`` (their
-        ``DistributedDataParallel`` wrappers, which average the gradients over the processes)
-        as process ``shard = (rank, world)``: the noise of each update is the rank's slice of
-        the global batch's noise."""
-        for name in ("generator", "discriminator"):
-            module = wrapped.get(name)
-            if getattr(module, "module", module) is not getattr(self, name):
-                raise ValueError(f"wrapped[{name!r}] must wrap the step's {name}")
-        self._g, self._d = wrapped["generator"], wrapped["discriminator"]
-        self.shard = (int(shard[0]), int(shard[1]))
+    def data_parallel(self, wrap: Callable[[nn.Module, str], nn.Module],
+                      shard: tuple[int, int]) -> None:
+        """Train as process ``shard = (rank, world)`` of a data-parallel run, through
+        ``wrap(self.generator, "generator")`` and ``wrap(self.discriminator, "discriminator")``
+        (their ``DistributedDataParallel`` wrappers, which average the gradients over the
+        processes): the noise of each update is the rank's slice of the global batch's noise."""
+        self.shard = check_shard(shard)
+        self._g = wrap(self.generator, "generator")
+        self._d = wrap(self.discriminator, "discriminator")
+
+    def _rank_slice(self, draw: Callable[..., torch.Tensor], n: int, *shape: int,
+                    **options) -> torch.Tensor:
+        """``draw(n, *shape, **options)`` in a single process; in a data-parallel run, this
+        process's ``n`` rows of ``draw(n * world, *shape, **options)``, which every process
+        draws alike (so the processes together draw what one process draws for the global
+        batch)."""
+        rank, world = self.shard
+        if world == 1:
+            return draw(n, *shape, **options)
+        return draw(n * world, *shape, **options)[rank * n:(rank + 1) * n]
 
     def _noise(self, x_real: torch.Tensor) -> torch.Tensor:
         """``z`` ``(B, latent_dim)`` for a batch like ``x_real``: this process's slice of the
         global batch's noise (all of it in a single process)."""
-        rank, world = self.shard
-        n, latent_dim = x_real.shape[0], self.generator.latent_dim
-        if world == 1:
-            return torch.randn(n, latent_dim, device=x_real.device)
-        return torch.randn(n * world, latent_dim, device=x_real.device)[rank * n:(rank + 1) * n]
+        return self._rank_slice(torch.randn, x_real.shape[0], self.generator.latent_dim,
+                                device=x_real.device)
 
     def _next(self, batches: Iterator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The next real batch ``(B, *data_shape)`` and the models' extra inputs: ``{}``, or
@@ -314,7 +321,10 @@ class GANStep:
         """The critic's unweighted penalties that are switched on (in float32)."""
         penalties = {}
         if self.gp_weight > 0:
-            penalties["loss_gp"] = gradient_penalty(self._d, x_real, x_fake, **cond)
+            epsilon = None if self.shard[1] == 1 else self._rank_slice(  # None: drawn inside
+                torch.rand, x_real.shape[0], device=x_real.device)
+            penalties["loss_gp"] = gradient_penalty(self._d, x_real, x_fake, epsilon=epsilon,
+                                                    **cond)
         if self.r1_gamma > 0:
             penalties["loss_r1"] = r1_penalty(self._d, x_real, **cond)
         return penalties

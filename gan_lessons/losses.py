@@ -366,7 +366,7 @@ def _gradient_of_scores(critic, x: torch.Tensor, critic_kwargs: dict) -> torch.T
 
 def gradient_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,
                      x_fake: torch.Tensor, *, generator: torch.Generator | None = None,
-                     **critic_kwargs) -> torch.Tensor:
+                     epsilon: torch.Tensor | None = None, **critic_kwargs) -> torch.Tensor:
     r"""The WGAN-GP gradient penalty (Gulrajani et al., "Improved Training of Wasserstein
     GANs", NeurIPS 2017, eq. (3)), without its weight ``lambda``.
 
@@ -393,6 +393,8 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,
         x_real: real samples ``(B, ...)``, e.g. ``(B, C, H, W)`` or ``(B, D)``.
         x_fake: generated samples of the same shape.
         generator: a ``torch.Generator`` for ``epsilon`` (reproducible draws), or None.
+        epsilon: the interpolation weights ``(B,)`` in [0, 1] to use instead of drawing them
+            (data-parallel training passes each process its slice of the global batch's).
         **critic_kwargs: passed on to the critic, e.g. ``labels=...`` for a conditional critic.
 
     Returns:
@@ -412,8 +414,12 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,
     draw_on = device if generator is None else generator.device
     # one epsilon per sample: shape (B, 1, ..., 1)
     shape = (x_real.shape[0],) + (1,) * (x_real.ndim - 1)
-    eps = torch.rand(shape, generator=generator, dtype=dtype,
-                     device=draw_on).to(device)
+    if epsilon is None:
+        eps = torch.rand(shape, generator=generator, dtype=dtype,
+                         device=draw_on).to(device)
+    else:
+        eps = _given_epsilon(epsilon, x_real.shape[0], generator).to(device, dtype)
+        eps = eps.reshape(shape)
     x_real, x_fake = x_real.detach().to(dtype), x_fake.detach().to(dtype)
     with torch.enable_grad(), _autocast_off(device):
         x_hat = (eps * x_real + (1 - eps) * x_fake).requires_grad_(True)
@@ -422,6 +428,19 @@ def gradient_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,
         # gradient of sqrt finite where grad = 0
         norm = torch.sqrt(grad.flatten(1).pow(2).sum(1) + _SQRT_GUARD)  # (B,)
         return (norm - 1).pow(2).mean()
+
+
+def _given_epsilon(epsilon, batch: int, generator) -> torch.Tensor:
+    """``epsilon`` checked: a float tensor ``(batch,)``, without ``generator`` (its values
+    are not checked, which would wait for the device)."""
+    if not isinstance(epsilon, torch.Tensor):
+        raise TypeError(f"epsilon must be a tensor (B,) or None, got {type(epsilon).__name__}")
+    if generator is not None:
+        raise ValueError("pass epsilon or generator (which draws epsilon), not both")
+    if tuple(epsilon.shape) != (batch,) or not epsilon.is_floating_point():
+        raise ValueError(f"epsilon must be a float tensor of shape ({batch},), one weight per "
+                         f"sample, got {epsilon.dtype} {tuple(epsilon.shape)}")
+    return epsilon.detach()
 
 
 def r1_penalty(critic: Callable[..., torch.Tensor], x_real: torch.Tensor,

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from ._validate import check_bool, check_float, check_int
+from ._validate import check_bool, check_float, check_int, check_shard
 from .device import get_device
 from .gan_training import _frozen, check_adam_settings, make_adam
 from .models.pix2pix import LUMA_WEIGHTS, PatchDiscriminator, UNetGenerator
@@ -205,17 +205,30 @@ class Pix2PixStep:
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         self.l1_weight = check_float(l1_weight, "l1_weight", 0.0)
         self.precision = precision or MixedPrecision("cpu")
+        # what the step calls: the models, or their DDP wrappers in a data-parallel run
+        self._g, self._d = generator, discriminator
+
+    def data_parallel(self, wrap: Callable[[nn.Module, str], nn.Module],
+                      shard: tuple[int, int]) -> None:
+        """Train as process ``shard = (rank, world)`` of a data-parallel run, through
+        ``wrap(self.generator, "generator")`` and ``wrap(self.discriminator, "discriminator")``
+        (``DistributedDataParallel`` wrappers, which average the gradients over the
+        processes)."""
+        check_shard(shard)
+        self._g = wrap(self.generator, "generator")
+        if self.discriminator is not None:
+            self._d = wrap(self.discriminator, "discriminator")
 
     def __call__(self, batches: Iterator, step: int) -> dict[str, torch.Tensor]:
         pairs = next(batches)  # (B, in + out, S, S)
         x, y = pairs[:, :self.in_channels], pairs[:, self.in_channels:]
         amp, metrics = self.precision, {}
         with amp.autocast():
-            fake = self.generator(x)  # graph kept for G's update
+            fake = self._g(x)  # graph kept for G's update
         if self.discriminator is not None:
             with amp.autocast():
-                d_real = self.discriminator(x, y)  # (B, 1, P, P) logits
-                d_fake = self.discriminator(x, fake.detach())  # D's loss must not reach G
+                d_real = self._d(x, y)  # (B, 1, P, P) logits
+                d_fake = self._d(x, fake.detach())  # D's loss must not reach G
                 loss_d = 0.5 * (
                     F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
                     + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))

@@ -55,6 +55,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import distributed
 from ._validate import check_float, check_int
 from .batches import check_sample_shape
 from .device import get_device
@@ -163,17 +164,30 @@ def _check_regularisers(owner) -> None:
         object.__setattr__(owner, name, check(getattr(owner, name), name, low, high))
 
 
-class _StyleMixer:
+class _StyleMixer(nn.Module):
     """The generator as :class:`~gan_lessons.gan_training.GANStep` calls it:
-    ``z (B, z_dim) [, labels (B,)] -> images (B, C, S, S)``, drawn with style mixing."""
+    ``z (B, z_dim) [, labels (B,)] -> images (B, C, S, S)``, drawn with style mixing (a module,
+    so that data-parallel training can wrap it; its parameters are the network's)."""
 
     def __init__(self, network: StyleGANGenerator, prob: float) -> None:
+        super().__init__()
         self.network, self.prob = network, prob
         self.latent_dim = network.latent_dim
 
-    def __call__(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        # the call that builds a graph trains G: only it moves w_avg (once per step)
-        return self.draw(z, labels, update_w_avg=torch.is_grad_enabled())[0]
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, *,
+                update_w_avg: bool | None = None, return_ws: bool = False):
+        """The images ``(B, C, S, S)``, or ``(images, ws)`` with ``return_ws``.
+        ``update_w_avg=None``: only a call that builds a graph (the one that trains G) moves
+        ``w_avg``, once per step."""
+        if update_w_avg is None:
+            update_w_avg = torch.is_grad_enabled()
+        images, ws = self.draw(z, labels, update_w_avg=update_w_avg)
+        if update_w_avg and self.network.training and distributed.world_size() > 1:
+            # w_avg moved towards this process's mean w; the mean of the processes' moves is
+            # the move towards the global batch's mean (a lerp is linear)
+            w_avg = self.network.w_avg
+            w_avg.copy_(distributed.reduce_mean(w_avg))
+        return (images, ws) if return_ws else images
 
     def draw(self, z: torch.Tensor, labels: torch.Tensor | None = None, *,
              update_w_avg: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -270,9 +284,10 @@ class StyleGANStep(GANStep):
         of the discriminator on ``r1_gamma / 2 * r1_interval * E ||grad_x D(x, y)||^2``.
         Returns the unweighted penalty (0-dim)."""
         x_real, cond = self._last_batch()
-        penalty = r1_penalty(self.discriminator, x_real, **cond)  # float32, double backward
+        penalty = r1_penalty(self._d, x_real, **cond)  # float32, double backward
         self.opt_d.zero_grad(set_to_none=True)
-        self.precision.backward_step(penalty * (self.r1_gamma / 2 * self.r1_interval),
+        self.precision.backward_step(penalty * (self.r1_gamma / 2 * self.r1_interval)
+                                     + self._reach_every_weight(self.discriminator),
                                      self.opt_d, "discriminator_r1")
         return penalty.detach()
 
@@ -286,18 +301,30 @@ class StyleGANStep(GANStep):
         x_real, cond = self._last_batch()
         n = max(1, x_real.shape[0] // self.pl_batch_shrink)
         cond = {key: value[:n] for key, value in cond.items()}
-        z = torch.randn(n, self.network.latent_dim, device=x_real.device)
-        images, ws = self.generator.draw(z, **cond, update_w_avg=False)  # (n, C, H, W)
-        noise = torch.randn_like(images) / math.sqrt(images.shape[2] * images.shape[3])
+        z = self._rank_slice(torch.randn, n, self.network.latent_dim, device=x_real.device)
+        images, ws = self._g(z, **cond, update_w_avg=False, return_ws=True)  # (n, C, H, W)
+        noise = self._rank_slice(torch.randn, n, *images.shape[1:], device=images.device,
+                                 dtype=images.dtype) / math.sqrt(images.shape[2] * images.shape[3])
         (grads,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)
         lengths = grads.square().sum(dim=2).mean(dim=1).sqrt()  # (n,): |J^T y| per sample
         pl_mean = self.pl_mean.to(lengths.device).lerp(lengths.mean(), self.pl_decay)
         self.pl_mean = pl_mean.detach()
         penalty = (lengths - pl_mean).square().mean()
         self.opt_g.zero_grad(set_to_none=True)
-        self.precision.backward_step(penalty * (self.pl_weight * self.pl_interval), self.opt_g,
+        self.precision.backward_step(penalty * (self.pl_weight * self.pl_interval)
+                                     + self._reach_every_weight(self.network), self.opt_g,
                                      "generator_pl")
         return penalty.detach()
+
+    def _reach_every_weight(self, module: nn.Module) -> torch.Tensor | float:
+        """0 in a single process; in a data-parallel run, ``0 * sum(weights)``, a zero that
+        the backward pass reaches every weight of ``module`` through. A lazy penalty leaves
+        some weights without a gradient (the last bias for R1, the toRGB biases for path
+        length), and DistributedDataParallel waits for every weight's gradient (NVlabs'
+        StyleGAN2-ADA adds the same zero)."""
+        if self.shard[1] == 1:
+            return 0.0
+        return sum(p.sum() for p in module.parameters() if p.requires_grad) * 0.0
 
     def _last_batch(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self._last_real is None:

@@ -365,21 +365,29 @@ def _bad_weight(models: Mapping[str, nn.Module],
 
 def _data_parallel(step_fn, models: Mapping[str, nn.Module],
                    optimizers: Mapping[str, torch.optim.Optimizer],
-                   ctx: distributed.DistContext) -> None:
-    """Give every process rank 0's weights and hand ``step_fn`` a DDP wrapper of each model
-    that an optimizer trains (through its ``data_parallel(wrapped, shard)``)."""
+                   ctx: distributed.DistContext, seed: int) -> None:
+    """Give every process rank 0's weights, and let ``step_fn.data_parallel(wrap, shard)`` wrap
+    the modules it trains through in ``DistributedDataParallel``; every parameter an optimizer
+    trains must then lie in a wrapped module (else its gradients would not be averaged)."""
     if not callable(getattr(step_fn, "data_parallel", None)):
         raise TypeError(f"step_fn ({type(step_fn).__name__}) cannot train data-parallel: it has "
-                        "no data_parallel(wrapped, shard) method (GANStep has one); run it in "
-                        "one process, without torchrun")
-    trained = {id(p) for opt in optimizers.values() for group in opt.param_groups
-               for p in group["params"]}
-    wrapped = {}
-    for name, model in models.items():
+                        "no data_parallel(wrap, shard) method (the package's steps have one); "
+                        "run it in one process, without torchrun")
+    for model in models.values():
         distributed.broadcast_module(model)  # e.g. an EMA copy, which no wrapper syncs
-        if any(id(p) in trained for p in model.parameters()):
-            wrapped[name] = distributed.wrap(model)
-    step_fn.data_parallel(wrapped, (ctx.rank, ctx.world_size))
+    wrapped: list[nn.Module] = []
+
+    def wrap(module: nn.Module, name: str) -> nn.Module:
+        wrapped.append(module)
+        return distributed.wrap(module, name=name, seed=seed)
+
+    step_fn.data_parallel(wrap, (ctx.rank, ctx.world_size))
+    covered = {id(p) for module in wrapped for p in module.parameters()}
+    for name, opt in optimizers.items():
+        if any(id(p) not in covered for group in opt.param_groups for p in group["params"]):
+            raise TypeError(f"step_fn ({type(step_fn).__name__}) trains parameters of "
+                            f"optimizers[{name!r}] outside the modules its data_parallel "
+                            "wrapped: their gradients would not be averaged over the processes")
 
 
 def _world_change(payload: Mapping[str, Any], config: TrainConfig, path: Path,
@@ -454,9 +462,9 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
 
     Data-parallel training: started by ``torchrun`` (see :mod:`gan_lessons.distributed`), every
     process runs :func:`fit` with ``config.batch_size`` samples per step, its slice of the same
-    global batch; each model an optimizer trains is wrapped in its own
-    ``DistributedDataParallel`` and handed to ``step_fn.data_parallel`` (steps without it are
-    refused). The history holds the metrics averaged over the processes; rank 0 alone writes
+    global batch; ``step_fn.data_parallel(wrap, shard)`` wraps each module it trains through
+    in its own ``DistributedDataParallel`` (steps without that method are refused, and so is a
+    step that leaves a trained parameter unwrapped). The history holds the metrics averaged over the processes; rank 0 alone writes
     the checkpoint (the plain models' weights, the same file one process writes, with the
     world size and global batch in its ``extra["distributed"]``), the snapshots, the progress
     bar, and calls ``callback``. A divergence stops every process with the same error.
@@ -562,7 +570,7 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
             snapshots = list(payload["snapshots"])
             rng = payload["rng"]
         if ctx is not None:
-            _data_parallel(step_fn, models, optimizers, ctx)
+            _data_parallel(step_fn, models, optimizers, ctx, config.seed)
 
         dtype = next((p.dtype for m in models.values() for p in m.parameters()
                       if p.is_floating_point()), torch.float32)
@@ -647,6 +655,7 @@ def fit(step_fn: StepFn, models: Mapping[str, nn.Module],
                 take_snapshot(0)
             shown = start
             for step in range(start + 1, config.num_steps + 1):
+                distributed._begin_step(step)  # keys each process's own random stream
                 metrics = step_fn(batches, step)
                 pending.append((step, metrics))
                 state.step = step

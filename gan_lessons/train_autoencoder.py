@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_float, check_int
+from ._validate import check_choice, check_float, check_int, check_shard
 from .batches import check_sample_shape
 from .device import get_device
 from .losses import RECONSTRUCTION_LOSSES, elbo_loss
@@ -112,11 +112,21 @@ class AutoencoderStep:
                                            RECONSTRUCTION_LOSSES)
         self.beta = check_float(beta, "beta", 0.0)
         self.precision = precision or MixedPrecision("cpu")
+        self._model = model  # what the step calls: the model, or its DDP wrapper
+
+    def data_parallel(self, wrap: Callable[[nn.Module, str], nn.Module],
+                      shard: tuple[int, int]) -> None:
+        """Train as process ``shard = (rank, world)`` of a data-parallel run, through
+        ``wrap(self.model, "autoencoder")`` (its ``DistributedDataParallel`` wrapper, which
+        averages the gradients over the processes; a VAE's samples are drawn per process)."""
+        check_shard(shard)
+        self._model = wrap(self.model, "autoencoder")
 
     def __call__(self, batches: Iterator[torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        model = self._model  # the model, or under torchrun its DDP wrapper
         x = next(batches)  # (B, C, H, W) in [-1, 1]
         with self.precision.autocast():
-            logits, mu, logvar = _unpack(self.model(x))  # logits (B, C, H, W)
+            logits, mu, logvar = _unpack(model(x))  # logits (B, C, H, W)
         if mu is not None and logvar is not None:
             loss, recon, kl = elbo_loss(logits, x, mu, logvar, beta=self.beta,
                                         reconstruction=self.reconstruction)
