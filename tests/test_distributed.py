@@ -11,6 +11,7 @@ from pathlib import Path
 import distributed_child as child
 import pytest
 import torch
+from datasets_for_tests import shapes_folder
 
 from gan_lessons import distributed
 from gan_lessons.batches import BatchStream
@@ -25,14 +26,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def torchrun(*args, timeout=120) -> subprocess.CompletedProcess:
+def torchrun(*args, timeout=120, cwd=ROOT) -> subprocess.CompletedProcess:
     """``python -m torch.distributed.run --nproc_per_node=2 ARGS`` with a time limit."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
     env.update(OMP_NUM_THREADS="1", GAN_LESSONS_DIST_TIMEOUT="30", PYTHONWARNINGS="ignore",
                PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                           f"--master_port={_free_port()}", *map(str, args)], cwd=ROOT, env=env,
+                           f"--master_port={_free_port()}", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -57,10 +58,11 @@ def two_ranks(tmp_path_factory):
 
 def test_two_ranks_of_batch_b_train_like_one_process_of_batch_2b(two_ranks, tmp_path):
     out, stdout = two_ranks
-    for run in ("mlp", "wgan_gp", "dcgan"):  # gradient penalty, BatchNorm: ranks stay equal
+    for run in ("mlp", "wgan_gp", "dcgan", "stylegan", "vae", "pix2pix"):  # ranks stay equal
         sums = _lines(stdout, f"{run} ")
         assert set(sums) == {0, 1}, stdout
         assert sums[0] == sums[1], stdout
+        assert float(sums[0]) == float(sums[0])  # not NaN
     one = child.run(tmp_path / "one.pt", 2 * child.BATCH)
     two = load_checkpoint(out / "ckpt" / "run.pt")
     for name, model in one.models.items():
@@ -74,6 +76,28 @@ def test_two_ranks_of_batch_b_train_like_one_process_of_batch_2b(two_ranks, tmp_
     assert two["extra"]["distributed"] == {"world_size": 2, "batch_size": 16,
                                            "global_batch_size": 32}
     assert len(two["snapshots"]) == len(one.snapshots) == 4
+
+
+def test_the_gradient_penalty_of_two_ranks_equals_one_process_of_the_global_batch(two_ranks):
+    # each process takes its slice of the global batch's interpolation weights
+    two = float(_lines(two_ranks[1], "wgan_gp ")[0])
+    assert two == pytest.approx(float(child.checksum(child.wgan_gp(2 * child.BATCH))),
+                                abs=1e-6, rel=0)  # sum |w| is about 550
+
+
+def test_every_rank_draws_its_own_random_numbers_inside_the_models(two_ranks):
+    streams = {rank: line.split() for rank, line in _lines(two_ranks[1], "stream ").items()}
+    assert set(streams) == {0, 1}
+    assert streams[0][:6] != streams[1][:6]  # independent samples (dropout, noise, a VAE's z)
+    assert streams[0][6] == streams[1][6]  # the global stream stays shared and untouched
+
+
+def test_sync_batchnorm_refuses_cpu_tensors_as_the_docs_say(two_ranks):
+    errors = _lines(two_ranks[1], "syncbn ")
+    assert set(errors) == {0, 1}
+    assert "expected input tensor to be on GPU" in errors[0]
+    assert "SyncBatchNorm" in distributed.__doc__
+    assert "CUDA only" in distributed.__doc__
 
 
 def test_only_rank_0_writes_and_the_checkpoint_loads_in_one_process(two_ranks, tmp_path):
@@ -122,6 +146,30 @@ def test_the_command_line_trains_under_torchrun(tmp_path):
     payload = load_checkpoint(tmp_path / "cli.pt")
     assert payload["step"] == 4
     assert payload["extra"]["distributed"]["global_batch_size"] == 32
+
+
+@pytest.mark.parametrize("command", [
+    ("train", "--model", "stylegan", "--steps", 3),  # lazy R1, style mixing, EMA
+    ("train-ae", "--model", "conv_vae", "--steps", 3)])
+def test_stylegan_and_the_vae_train_under_torchrun(command, tmp_path):
+    shapes_folder(tmp_path / "images", n=32, size=16)
+    proc = torchrun("-m", "gan_lessons", *command, "--data", tmp_path / "images",
+                    "--batch-size", 4, "--out", tmp_path / "run.pt", "--quiet")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    payload = load_checkpoint(tmp_path / "run.pt")
+    assert payload["step"] == 3
+    assert payload["extra"]["distributed"]["global_batch_size"] == 8
+
+
+def test_the_book_example_trains_on_two_processes(tmp_path):
+    shapes_folder(tmp_path / "my_images", n=32, size=16)
+    shutil.copy(ROOT / "examples" / "data_parallel.py", tmp_path)
+    proc = torchrun("data_parallel.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == (
+        "{'world_size': 2, 'batch_size': 8, 'global_batch_size': 16}")
+    assert load_checkpoint(tmp_path / "runs" / "ddp.pt")["step"] == 40
+    assert "examples/data_parallel.py" in (ROOT / "book" / "scaling.md").read_text()
 
 
 # ----------------------------------------------------------------- in one process

@@ -19,6 +19,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from datasets_for_tests import shapes_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "gan_lessons")
@@ -29,23 +30,6 @@ def _run(args, cwd, env=None, timeout=600) -> subprocess.CompletedProcess:
                             text=True, timeout=timeout)
     assert result.returncode == 0, f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
-
-
-def _shapes_folder(folder: Path, n: int = 200, size: int = 32) -> None:
-    """``n`` PNGs of coloured squares and discs, ``size`` x ``size``: someone's own images."""
-    import numpy as np
-    from PIL import Image, ImageDraw
-
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True)
-    for i in range(n):
-        image = Image.new("RGB", (size, size), tuple(int(c) for c in rng.integers(0, 80, 3)))
-        x, y = (int(v) for v in rng.integers(2, size // 2, 2))
-        r = int(rng.integers(size // 5, size // 2))
-        colour = tuple(int(c) for c in rng.integers(120, 256, 3))
-        draw = ImageDraw.Draw(image)
-        (draw.ellipse if i % 2 else draw.rectangle)([x, y, x + r, y + r], fill=colour)
-        image.save(folder / f"{i:03d}.png")
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +100,7 @@ def test_installed_wheel_runs_the_own_work_example_outside_the_repository(wheel,
     _run([python, "-c", "from gan_lessons.pretrained import load_pretrained; "
           "load_pretrained('dcgan_mnist')"], cwd=work, env=env)
 
-    _shapes_folder(work / "my_images")
+    shapes_folder(work / "my_images")
     shutil.copy2(ROOT / "examples" / "own_images.py", work)
     shutil.copy2(ROOT / "examples" / "own_images.sh", work)
     env["OMP_NUM_THREADS"] = env.get("OMP_NUM_THREADS", "2")
