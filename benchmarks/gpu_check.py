@@ -13,6 +13,9 @@ Run it through ``bash scripts/gpu_check.sh [--dry-run] [--out DIR]``, which sets
    input gradients (WGAN-GP, StyleGAN's R1) stays eager, because torch.compile's autograd does
    not support double backward. images/s is steady state: measured from the end of the
    warm-up steps to the last step (real images drawn: ``batch_size * d_steps`` per step).
+   Then the DCGAN and StyleGAN train data-parallel under ``torchrun``: one process per GPU
+   (NCCL) when there are two or more GPUs (not run on one), 2 CPU processes (gloo) in a dry
+   run; images/s of the global batch, against the one-process float32 row.
 3. ``benchmarks/dcgan_step.py``: the package's DCGAN step against the pytorch/examples loop.
 4. ``gan_lessons.metrics.evaluate`` (FID, KID, IS, PRDC, CIFAR-10 classifier features) of a
    DCGAN generator on 50,000 samples (a random real pool: CIFAR-10 has no two disjoint sets of
@@ -217,12 +220,7 @@ def train_row(family: str, variant: str, sizes: dict, data, device, folder: Path
     from gan_lessons.precision import MixedPrecision
 
     timer = Timer(device)
-    slug = re.sub(r"\W+", "_", f"{family}_{variant}").strip("_").lower()
-    common = {"config": {"num_steps": sizes["steps"], "amp": variant == "amp",
-                         "channels_last": variant == "channels_last", "snapshot_every": 0},
-              "run": {"device": device, "checkpoint_path": folder / f"{slug}.pt",
-                      "callback": timer, "callback_every": sizes["warmup"], "progress": False,
-                      "command": f"gpu_check {family} / {variant}"}}
+    common = _run_config(family, variant, sizes, device, folder, timer)
     torch.manual_seed(0)
     _reset_memory(device)
     compiled, train, per_step, note = _family_run(family, sizes, data, common)
@@ -245,6 +243,75 @@ def train_row(family: str, variant: str, sizes: dict, data, device, folder: Path
     return {"model": family, "variant": variant, "images_per_s": rate,
             "peak_mib": _peak_mib(device), "seconds": seconds, "baseline": "float32",
             "note": note}
+
+
+DATA_PARALLEL_FAMILIES = ("DCGAN 32x32", "StyleGAN small")
+
+
+def _run_config(family: str, variant: str, sizes: dict, device, folder: Path,
+                timer: Timer) -> dict:
+    """The ``common`` options of :func:`_family_run` for one timed run."""
+    slug = re.sub(r"\W+", "_", f"{family}_{variant}").strip("_").lower()
+    return {"config": {"num_steps": sizes["steps"], "amp": variant == "amp",
+                       "channels_last": variant == "channels_last", "snapshot_every": 0},
+            "run": {"device": device, "checkpoint_path": folder / f"{slug}.pt",
+                    "callback": timer, "callback_every": sizes["warmup"], "progress": False,
+                    "command": f"gpu_check {family} / {variant}"}}
+
+
+def data_parallel_child(family: str, out: Path, dry_run: bool) -> None:
+    """One process of a data-parallel run (started by torchrun): train ``family`` in float32;
+    rank 0 writes ``{"images_per_s", "seconds", "world_size"}`` (global batch) to ``out``."""
+    import torch
+
+    from gan_lessons import distributed
+
+    sizes = SIZES["dry" if dry_run else "gpu"]
+    device = torch.device("cpu" if dry_run else "cuda")
+    data, _ = image_data(sizes["images"])
+    timer = Timer(device)
+    torch.manual_seed(0)
+    _, train, per_step, _ = _family_run(
+        family, sizes, data, _run_config(family, "data-parallel", sizes, device, out.parent,
+                                         timer))
+    train()
+    if distributed.is_main():  # the callback (the timer) runs on rank 0 only
+        world = distributed.world_size()
+        rate, seconds = timer.rate(per_step * world)
+        out.write_text(json.dumps({"images_per_s": rate, "seconds": seconds,
+                                   "world_size": world}), encoding="utf-8")
+
+
+def data_parallel_rows(sizes: dict, device, folder: Path, dry_run: bool) -> list[dict]:
+    """:data:`DATA_PARALLEL_FAMILIES` trained by ``torchrun``, one process per GPU (NCCL), or
+    2 CPU processes (gloo) in a dry run; images/s of the global batch. One GPU: not run."""
+    import torch
+
+    processes = 2 if dry_run else torch.cuda.device_count()
+    rows = []
+    for family in DATA_PARALLEL_FAMILIES:
+        row = {"model": family, "variant": f"data-parallel x{processes}", "images_per_s": None,
+               "peak_mib": None, "seconds": None, "baseline": "float32"}
+        if processes < 2:
+            rows.append({**row, "note": "not run: data-parallel needs 2 GPUs, this machine "
+                                        "has 1 (NCCL allows one process per GPU)"})
+            continue
+        out = folder / f"ddp_{len(rows)}.json"
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                   f"--nproc_per_node={processes}", str(Path(__file__).resolve()),
+                   "--data-parallel-child", family, str(out)] + (["--dry-run"] if dry_run
+                                                                  else [])
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0 or not out.exists():
+            raise RuntimeError(f"torchrun {family} failed ({done.returncode}): "
+                               f"{done.stderr[-1500:]}")
+        measured = json.loads(out.read_text(encoding="utf-8"))
+        backend = "gloo, CPU" if dry_run else "NCCL"
+        rows.append({**row, "images_per_s": measured["images_per_s"],
+                     "seconds": measured["seconds"],
+                     "note": f"{processes} processes ({backend}), float32, images/s of the "
+                             f"global batch; x baseline / {processes} = scaling efficiency"})
+    return rows
 
 
 # --------------------------------------------------------------------------- 3. step benchmark
@@ -381,7 +448,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="folder for gpu_check.json and gpu_check.md (default: a new "
                              "temporary folder)")
+    parser.add_argument("--data-parallel-child", nargs=2, metavar=("FAMILY", "OUT"),
+                        help=argparse.SUPPRESS)  # one torchrun process of data_parallel_rows
     args = parser.parse_args(argv)
+    if args.data_parallel_child:
+        family, out = args.data_parallel_child
+        data_parallel_child(family, Path(out), args.dry_run)
+        return 0
     import torch
 
     if not args.dry_run and not torch.cuda.is_available():
@@ -435,6 +508,9 @@ def main(argv=None) -> int:
                     "error": "FAILED: " + report["failures"][-1].split(": ", 1)[1][:120]})
                 print(f"  {family} / {variant}: "
                       f"{_cell(report['rows'][-1]['images_per_s'], ',.0f')} images/s", flush=True)
+        phase("data-parallel (torchrun)")
+        report["rows"] += attempt("data-parallel", data_parallel_rows, sizes, device,
+                                  Path(folder), args.dry_run) or []
     phase("step benchmark")
     report["rows"] += attempt("step benchmark", step_benchmark_rows, sizes, device) or []
     phase("metrics")

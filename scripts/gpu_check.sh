@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU readiness in one command (issue 16): set up, then run benchmarks/gpu_check.py, which runs
-# the CUDA-only tests, trains every model family (float32, AMP, channels-last, torch.compile),
+# the CUDA-only tests, trains every model family (float32, AMP, channels-last, torch.compile)
+# and, with 2+ GPUs, the DCGAN and StyleGAN data-parallel under torchrun,
 # runs the DCGAN step benchmark and the metrics timing, and prints one table.
 #   bash scripts/gpu_check.sh                 on a CUDA machine (under 8 minutes on one GPU)
 #   bash scripts/gpu_check.sh --dry-run       the same steps, tiny, on the CPU (under a minute)

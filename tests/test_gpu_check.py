@@ -54,7 +54,11 @@ def test_dry_run_trains_every_family_and_variant(tmp_path):
     assert table.strip() in proc.stdout  # the table printed is the one written
     trained = {(r["model"], r["variant"]) for r in report["rows"]
                if r["model"] in gpu_check.FAMILIES}
-    assert trained == {(f, v) for f in gpu_check.FAMILIES for v in gpu_check.VARIANTS}
+    parallel = {(f, "data-parallel x2") for f in gpu_check.DATA_PARALLEL_FAMILIES}
+    assert trained == {(f, v) for f in gpu_check.FAMILIES for v in gpu_check.VARIANTS} | parallel
+    for row in report["rows"]:
+        if row["variant"].startswith("data-parallel"):  # torchrun with 2 gloo processes
+            assert "2 processes (gloo, CPU)" in row["note"]
     for family in gpu_check.FAMILIES:
         for variant in gpu_check.VARIANTS:
             assert f"| {family} | {variant} |" in proc.stdout
