@@ -34,7 +34,8 @@ DOCUMENTED_BY_ALL = ("gan_lessons.check",)
 
 def public_modules() -> list[str]:
     """Every public module's dotted name, in the order the reference lists them."""
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:  # this checkout's package, also when run as a script
+        sys.path.insert(0, str(ROOT))
     import gan_lessons
     import gan_lessons.models
 
