@@ -14,7 +14,7 @@ __version__ = "0.2.0"  # the one place: pyproject.toml reads it (tool.setuptools
 
 SUBMODULES = (
     "augmentation", "batches", "check", "checkpoints", "conv", "data", "degradations", "device",
-    "diagrams", "distributed", "divergences", "feature_nets", "gan_training", "image_metrics", "inversion",
+    "diagrams", "distributed", "divergences", "export", "feature_nets", "gan_training", "image_metrics", "inversion",
     "latent", "losses", "metrics", "models", "neighbours", "path_length", "pix2pix_tasks",
     "pix2pix_training", "plotting", "precision", "pretrained", "progressive", "restoration",
     "source", "stylegan_training", "super_resolution", "train", "train_autoencoder",

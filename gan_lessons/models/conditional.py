@@ -157,6 +157,11 @@ class ConditionalGenerator(nn.Module):
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
         labels = check_labels(labels, z.shape[0], self.num_classes).to(z.device)
+        return self._generate(z, labels)
+
+    def _generate(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` on checked inputs (what an ONNX export traces: the checks read the
+        labels' values)."""
         y = self.embed(labels).to(z.dtype)  # (B, embed_dim)
         return self.body(torch.cat([z, y], dim=1))  # (B, latent_dim + embed_dim) -> images
 

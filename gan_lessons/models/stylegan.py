@@ -584,16 +584,22 @@ class StyleGANGenerator(nn.Module):
         z = self._z(z)
         labels = self._labels(labels, z)
         check_bool(update_w_avg, "update_w_avg")
+        x = self._map(z, labels)
+        if self.training and update_w_avg and len(x):
+            with torch.no_grad():
+                self.w_avg.lerp_(x.detach().mean(dim=0).to(self.w_avg.dtype),
+                                 1.0 - self.config.w_avg_beta)
+        return x
+
+    def _map(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """The mapping network on checked inputs, ``w_avg`` untouched (what an ONNX export
+        traces: the checks of :meth:`mapping` read the labels' values)."""
         x = _normalize_2nd_moment(z)
         if labels is not None:
             onehot = F.one_hot(labels, self.config.num_classes).to(x.dtype)
             x = torch.cat([x, _normalize_2nd_moment(self.embed(onehot))], dim=1)
         for layer in self.mapping_net:
             x = _lrelu(layer(x))
-        if self.training and update_w_avg and len(x):
-            with torch.no_grad():
-                self.w_avg.lerp_(x.detach().mean(dim=0).to(self.w_avg.dtype),
-                                 1.0 - self.config.w_avg_beta)
         return x
 
     def truncate(self, w: torch.Tensor, truncation_psi: float = 1.0) -> torch.Tensor:
