@@ -155,10 +155,10 @@ def onnx_spec(model: nn.Module) -> dict[str, Any]:
     """What :func:`export_onnx` makes of ``model``.
 
     Returns:
-        ``{"kind": "gan" | "conditional" | "stylegan" | "decoder", "latent_dim": int,
-        "image_shape": [C, H, W] (or the sample shape), "num_classes": int or None,
-        "num_ws": int or None (StyleGAN's style inputs), "inputs": [input names],
-        "output": "images" or "samples"}``.
+        A dict: ``"kind"`` (``"gan"``, ``"conditional"``, ``"stylegan"`` or ``"decoder"``),
+        ``"latent_dim"``, ``"image_shape"`` (``[C, H, W]``, or the sample shape),
+        ``"num_classes"`` (or None), ``"num_ws"`` (StyleGAN's style inputs, or None),
+        ``"inputs"`` (the input names) and ``"output"`` (``"images"`` or ``"samples"``).
     """
     model = _check_model(model)
     kind = _kind(model)
