@@ -155,7 +155,7 @@ def onnx_spec(model: nn.Module) -> dict[str, Any]:
     """What :func:`export_onnx` makes of ``model``.
 
     Returns:
-        A dict: ``"kind"`` (``"gan"``, ``"conditional"``, ``"stylegan"`` or ``"decoder"``),
+        dict: ``"kind"`` (``"gan"``, ``"conditional"``, ``"stylegan"`` or ``"decoder"``),
         ``"latent_dim"``, ``"image_shape"`` (``[C, H, W]``, or the sample shape),
         ``"num_classes"`` (or None), ``"num_ws"`` (StyleGAN's style inputs, or None),
         ``"inputs"`` (the input names) and ``"output"`` (``"images"`` or ``"samples"``).
