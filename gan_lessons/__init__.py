@@ -13,7 +13,7 @@ import importlib
 __version__ = "0.2.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)
 
 SUBMODULES = (
-    "augmentation", "batches", "check", "checkpoints", "conv", "data", "degradations", "device",
+    "augmentation", "batches", "browser_widget", "check", "checkpoints", "conv", "data", "degradations", "device",
     "diagrams", "distributed", "divergences", "export", "feature_nets", "gan_training", "image_metrics", "inversion",
     "latent", "losses", "metrics", "models", "neighbours", "path_length", "pix2pix_tasks",
     "pix2pix_training", "plotting", "precision", "pretrained", "progressive", "restoration",

@@ -105,8 +105,9 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
 
     Gaussian latents concentrate near a sphere of radius sqrt(D); a straight line between two of
     them passes closer to the origin than any typical sample, while the arc does not (White 2016).
-    Falls back to :func:`lerp` for (anti)parallel vectors and when either end is the zero
-    vector (the arc is undefined there; the straight line is the only path).
+    Falls back to :func:`lerp` for (anti)parallel vectors (``|cos| >= 1 - 16 eps`` of the
+    dtype) and when either end is the zero vector (the arc is undefined there; the straight
+    line is the only path).
     """
     z0, z1 = _pair(z0, z1)
     steps = check_int(steps, "steps", minimum=2)
@@ -114,9 +115,11 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
     if n0 == 0 or n1 == 0:  # (also when the squares underflow to 0)
         return lerp(z0, z1, steps)
     cos = torch.dot(z0 / n0, z1 / n1).clamp(-1.0, 1.0)
-    omega = torch.arccos(cos)
-    if omega.abs() < 1e-6 or (torch.pi - omega).abs() < 1e-6:
+    # (anti)parallel up to rounding; in float32, opposite vectors can give
+    # cos = -0.99999988, whose arccos is 5e-4 short of pi
+    if cos.abs() >= 1 - 16 * torch.finfo(cos.dtype).eps:
         return lerp(z0, z1, steps)
+    omega = torch.arccos(cos)
     t = torch.linspace(0, 1, steps, device=z0.device, dtype=z0.dtype)[:, None]
     return ((torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1)
             / torch.sin(omega))

@@ -26,9 +26,11 @@ import numbers
 from collections.abc import Iterable, Sequence
 
 from gan_lessons._validate import check_float, check_int
+from gan_lessons.browser_widget import browser_explorer  # the live explorer of the static book
 
-__all__ = ["figure_to_png", "frame_grid_scrubber", "frame_scrubber", "images_to_png",
-           "latent_explorer", "static_conditional_explorer", "static_latent_explorer"]
+__all__ = ["browser_explorer", "figure_to_png", "frame_grid_scrubber", "frame_scrubber",
+           "images_to_png", "latent_explorer", "static_conditional_explorer",
+           "static_latent_explorer"]
 
 
 SCRUBBER_CLASS = "gan-lessons-scrubber"

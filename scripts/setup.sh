@@ -48,6 +48,29 @@ else
   echo "[setup] offline JS assets present"
 fi
 
+# 2b. onnxruntime-web for the live latent explorers (book/_static/gan_explorer.js): only the
+# plain single-threaded WASM backend (no WebGPU/JSEP/WebGL builds), about 15 MB
+ORT_WEB=onnxruntime-web@1.31.1
+ORT_DIR="$VENDOR/ort"
+ORT_FILES="ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm"
+ort_ok=1  # every file there, and from the pinned version (a new pin fetches again)
+for f in $ORT_FILES; do [ -f "$ORT_DIR/$f" ] || ort_ok=0; done
+[ "$(cat "$ORT_DIR/VERSION" 2>/dev/null)" = "$ORT_WEB" ] || ort_ok=0
+if [ "$ort_ok" = 0 ]; then
+  echo "[setup] fetching $ORT_WEB (WASM backend)"
+  command -v npm >/dev/null || { echo "[setup] npm is needed for onnxruntime-web: apt-get install -y npm" >&2; exit 1; }
+  ort_tmp=$(mktemp -d)
+  trap 'rm -rf "$ort_tmp" "${tmp:-}"' EXIT  # (also the folder of the block above, if any)
+  (cd "$ort_tmp" && npm pack --silent "$ORT_WEB" >/dev/null)
+  rm -rf "$ORT_DIR.tmp" && mkdir -p "$ort_tmp/pkg" "$ORT_DIR.tmp"
+  tar -xzf "$ort_tmp"/onnxruntime-web-*.tgz -C "$ort_tmp/pkg"
+  for f in $ORT_FILES; do cp "$ort_tmp/pkg/package/dist/$f" "$ORT_DIR.tmp/"; done
+  echo "$ORT_WEB" > "$ORT_DIR.tmp/VERSION"
+  rm -rf "$ORT_DIR" && mv "$ORT_DIR.tmp" "$ORT_DIR"  # appears whole or not at all
+else
+  echo "[setup] onnxruntime-web present"
+fi
+
 # 3. the browser for the browser tests (Debian's chromium; Playwright's own download fails offline)
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null; then
   echo "[setup] installing chromium"

@@ -21,6 +21,7 @@ from torch import nn
 
 from gan_lessons import (
     augmentation,
+    browser_widget,
     check,
     conv,
     data,
@@ -92,7 +93,8 @@ from gan_lessons.models.stylegan import (
 from gan_lessons.models.summary import layer_shapes, layer_table
 
 # modules audited, and the public names that are not callables taking user input
-MODULES = ["gan_lessons.check", "gan_lessons.distributed", "gan_lessons.export", "gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_lessons.plotting",
+MODULES = ["gan_lessons.browser_widget", "gan_lessons.check", "gan_lessons.distributed",
+           "gan_lessons.export", "gan_lessons.data", "gan_lessons.latent", "gan_lessons.conv", "gan_lessons.plotting",
            "gan_lessons.losses", "gan_lessons.neighbours", "gan_lessons.metrics",
            "gan_lessons.divergences", "gan_lessons.widgets", "gan_lessons.models",
            "gan_lessons.models.mlp", "gan_lessons.models.dcgan", "gan_lessons.models.autoencoder",
@@ -107,6 +109,7 @@ MODULES = ["gan_lessons.check", "gan_lessons.distributed", "gan_lessons.export",
            "gan_lessons.models.srnet", "gan_lessons.super_resolution"]
 NOT_INPUT_CHECKED = {
     "CheckResult",  # built by the checkers, not by users
+    "BrowserExplorer",  # returned by browser_explorer, not built by users
     # distributed: no arguments (they read torchrun's environment) or any picklable object
     "DistContext", "barrier", "context", "init", "is_main", "teardown", "world_size",
     "broadcast_object", "gather_object",
@@ -323,6 +326,30 @@ BAD_INPUTS = [
     (distributed.reduce_mean, {"t": 1.0}, TypeError, "t must be a tensor"),
     (distributed.broadcast_module, {"module": "x"}, TypeError, "module must be an nn.Module"),
     (distributed.wrap, {"module": "x"}, TypeError, "module must be an nn.Module"),
+    (browser_widget.browser_explorer, {"generator": "g"}, TypeError, "generator must be a callable"),
+    (browser_widget.browser_explorer, {"generator": nn.Linear(2, 2)}, TypeError, "generator must have an int attribute latent_dim"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "z0": [0.0] * 4}, TypeError, "z0 must be a torch.Tensor"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "z0": torch.zeros(4, dtype=torch.int64)}, TypeError, "z0 must be a floating-point tensor"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "z0": torch.zeros(2, 3)}, ValueError, "z0 must have shape (4,) or (N, 4)"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "z0": torch.full((4,), NAN)}, ValueError, "z0 must be finite"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "directions": torch.eye(3)}, ValueError, "directions must be a (K, 4) tensor"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "names": "abc"}, TypeError, "names must be a list of str"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "span": 0.0}, ValueError, "span must be > 0"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "scale": 0}, ValueError, "scale must be >= 1"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "nrow": 0}, ValueError, "nrow must be >= 1"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "seed": -1}, ValueError, "seed must be >= 0"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "positions": 1}, ValueError, "positions must be >= 2"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "fallback": "x"}, TypeError, "fallback must be an ipywidgets widget"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "model_dir": 3}, TypeError, "model_dir must be a str"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "model_dir": "/tmp/elsewhere"}, ValueError, "model_dir must be inside a folder named _static"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "static_url": 3}, TypeError, "static_url must be a str"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "classes": ["a"]}, ValueError, "classes must be None for a generator without class labels"),
+    (browser_widget.browser_explorer, {"generator": G_C, "classes": ["a"]}, ValueError, "classes must have one label per class (3)"),
+    (browser_widget.browser_explorer, {"generator": G_C, "classes": "abc"}, TypeError, "classes must be a list of 3 labels"),
+    (browser_widget.browser_explorer, {"generator": G_DC, "plane_extent": (0, 1, 0, 1)}, ValueError, "plane_extent needs a 2-D latent"),
+    (browser_widget.browser_explorer, {"generator": AE_CONV, "plane_extent": (0, 1)}, TypeError, "plane_extent must be (x_min, x_max, y_min, y_max)"),
+    (browser_widget.browser_explorer, {"generator": AE_CONV, "plane_extent": (1, 0, 0, 1)}, ValueError, "plane_extent must have x_min < x_max"),
+    (browser_widget.browser_explorer, {"generator": G_MLP}, ValueError, "generator must make images"),
     (export.export_onnx, {"model": "G", "path": "g.onnx"}, TypeError,
      "model must be an nn.Module"),
     (export.export_onnx, {"model": nn.Linear(2, 2), "path": "g.onnx"}, TypeError,

@@ -71,3 +71,12 @@ def test_mixed_float_dtypes_are_promoted():
     assert slerp(a, b, 3).dtype == torch.float64
     assert lerp(a, b, 3).dtype == torch.float64
     assert walk(a, b, [0.0, 1.0]).shape == (2, 8)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_slerp_of_opposite_vectors_is_the_straight_line_in_every_dtype(dtype):
+    # in float32, cos of a and -a came out as -0.99999988: omega missed pi by 5e-4 and the
+    # "arc" bent through 0.707 a at t = 0.25 instead of falling back to the line
+    a = torch.tensor([1.0, 2.0, 3.0], dtype=dtype)
+    for b in (-a, 2 * a):  # antiparallel, parallel
+        torch.testing.assert_close(slerp(a, b, 5), lerp(a, b, 5))
