@@ -223,7 +223,9 @@ def test_widgets_render_once_from_saved_state(open_page, name):
 def test_scrubbers_switch_frames_without_a_kernel(open_page, name):
     """A precomputed-frame widget (slider jslinked to a Stack) works in the static page."""
     loaded = open_page(name)
-    scrubbers = loaded.page.locator(".gan-lessons-scrubber")
+    # (a live explorer's fallback is hidden once the explorer draws: tested below)
+    scrubbers = loaded.page.locator(
+        '.gan-lessons-scrubber:not([class*="gan-lessons-fallback-"])')
     if scrubbers.count() == 0:
         pytest.skip(f"{name} has no frame scrubber")
     loaded.page.wait_for_selector(".gan-lessons-scrubber .noUi-handle", timeout=20_000)
@@ -235,6 +237,48 @@ def test_scrubbers_switch_frames_without_a_kernel(open_page, name):
         loaded.page.keyboard.press("End")  # jump to the last frame
         loaded.page.wait_for_timeout(200)
         assert frame.inner_html() != before, f"scrubber {index} on {name} did not switch frames"
+
+
+MAX_MODEL_BYTES = 10 * 2**20  # the ONNX models one page may load (issue 18)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_live_explorers_run_the_model_in_the_page_and_hide_their_fallback(browser, server,
+                                                                        name):
+    """Each browser explorer loads its model from _static only when scrolled into view, draws
+    its canvas with onnxruntime-web, and hides the precomputed explorer below it."""
+    loaded = LoadedPage(browser, f"{server}/book/{name}")
+    try:
+        page = loaded.page
+        explorers = page.locator(".gan-lessons-browser-explorer")
+        if explorers.count() == 0:
+            pytest.skip(f"{name} has no live explorer")
+        early = page.evaluate("() => performance.getEntriesByType('resource')"
+                              ".filter(e => e.name.endsWith('.onnx')).length")
+        assert early == 0  # lazy: no model loads before the reader scrolls to it
+        models = []
+        page.on("response", lambda r: r.url.endswith(".onnx") and models.append(r))
+        for index in range(explorers.count()):
+            explorer = explorers.nth(index)
+            ident = explorer.get_attribute("id").removeprefix("gan-explorer-")
+            explorer.scroll_into_view_if_needed()
+            drawn = explorer.evaluate(
+                "el => el.ganExplorer.ready.then(() => el.ganExplorer.render())"
+                ".then(() => el.ganExplorer.lastRenderMs)")
+            assert drawn is not None, f"explorer {index} on {name} drew nothing"
+            assert drawn >= 0
+            fallback = page.locator(f".gan-lessons-fallback-{ident}")
+            assert fallback.count() == 1, f"explorer {index} on {name} has no fallback"
+            assert not fallback.is_visible(), f"explorer {index} on {name} left its fallback"
+        assert len(models) == explorers.count()
+        assert all(r.status == 200 and "/_static/models/" in r.url for r in models), [
+            (r.status, r.url) for r in models]
+        total = sum(len(r.body()) for r in models)
+        assert total <= MAX_MODEL_BYTES, f"{name} loads {total / 2**20:.1f} MB of models"
+        assert loaded.blocked == []
+        assert loaded.failed == []
+    finally:
+        loaded.close()
 
 
 # --------------------------------------------------------------- how a chapter reads on the page
