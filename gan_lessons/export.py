@@ -41,7 +41,8 @@ __all__ = ["DEFAULT_OPSET", "MAX_ERROR", "export_onnx", "onnx_spec"]
 
 #: the ONNX opset written by default (ONNX Runtime 1.2x and onnxruntime-web run it)
 DEFAULT_OPSET = 18
-#: the largest |ONNX Runtime - PyTorch| difference an export may show on its check inputs
+#: the largest absolute difference between ONNX Runtime's and PyTorch's outputs that an export
+#: may show on its check inputs
 MAX_ERROR = 1e-4
 _METADATA_KEY = "gan_lessons"
 
