@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from ._validate import check_bool, check_int
+from .latent import check_latent_generator
 
 __all__ = ["DEFAULT_OPSET", "MAX_ERROR", "export_onnx", "onnx_spec"]
 
@@ -119,10 +120,7 @@ def _check_model(model) -> nn.Module:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module (a generator or an autoencoder), got "
                         f"{type(model).__name__}")
-    latent = getattr(model, "latent_dim", None)
-    if isinstance(latent, bool) or not isinstance(latent, int) or latent < 1:
-        raise TypeError(f"model must have an int attribute latent_dim (a generator or an "
-                        f"autoencoder), got {type(model).__name__} with latent_dim={latent!r}")
+    check_latent_generator(model, name="model")
     return model
 
 

@@ -125,20 +125,22 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
             / torch.sin(omega))
 
 
-def check_latent_generator(generator, space: str = "z") -> tuple[int, bool]:
+def check_latent_generator(generator, space: str = "z", *,
+                           name: str = "generator") -> tuple[int, bool]:
     """``(latent_dim, is_stylegan)`` of ``generator``, a callable ``z (B, latent_dim) ->
-    images``; ``space`` ``"w"`` or ``"w+"`` needs a ``StyleGANGenerator``."""
+    images``; ``space`` ``"w"`` or ``"w+"`` needs a ``StyleGANGenerator``. ``name`` is the
+    argument the errors name."""
     from .models.stylegan import StyleGANGenerator
 
     if not callable(generator):
-        raise TypeError(f"generator must be a callable z (B, latent_dim) -> images, got "
+        raise TypeError(f"{name} must be a callable z (B, latent_dim) -> images, got "
                         f"{type(generator).__name__}")
     latent_dim = getattr(generator, "latent_dim", None)
     if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise TypeError(f"generator must have an int attribute latent_dim >= 1 (the length of "
+        raise TypeError(f"{name} must have an int attribute latent_dim >= 1 (the length of "
                         f"z), got {latent_dim!r}")
     is_stylegan = isinstance(generator, StyleGANGenerator)
     if space != "z" and not is_stylegan:
-        raise TypeError(f"generator must be a StyleGANGenerator for space={space!r} (it needs "
+        raise TypeError(f"{name} must be a StyleGANGenerator for space={space!r} (it needs "
                         f".mapping and .synthesis), got {type(generator).__name__}")
     return latent_dim, is_stylegan
