@@ -16,7 +16,9 @@ and displays two outputs:
 
 In the book a chapter page is ``_build/html/book/<chapter>.html`` and ``book/_static`` is
 copied to ``_build/html/_static``: the script finds it through Sphinx's ``data-content_root``
-(``"../"``), so the config holds paths relative to ``_static``. The runtime itself is vendored
+(``"../"``), so the config holds paths relative to ``_static``. In JupyterLab the kernel tells
+the page where ``_static`` is on disk, and the page serves it through the Jupyter server's
+``/files/`` route when it lies below the server's root folder. The runtime itself is vendored
 into ``book/_static/vendor/ort/`` by ``scripts/setup.sh``.
 """
 
@@ -150,6 +152,25 @@ def _static_dir(model_dir) -> tuple[Path, Path] | None:
     return folder, static
 
 
+def _server_static(static: Path) -> dict[str, Any] | None:
+    """Where ``static`` is on this machine, for a kernel that a Jupyter server started
+    (``JPY_SESSION_NAME`` set): the page then finds it below the server's root folder, through
+    the ``/files/`` route. None otherwise, so that no local path goes into the built book.
+
+    The server may reach the notebook's folder through a symbolic link, which the kernel's
+    working directory has resolved; ``JPY_SESSION_NAME`` (the notebook's path as the server
+    sees it) gives that form back."""
+    session = os.environ.get("JPY_SESSION_NAME")
+    if session is None:
+        return None
+    paths = [os.path.abspath(static), os.path.realpath(static)]
+    seen_from = os.path.dirname(session)
+    if os.path.isabs(seen_from) and os.path.realpath(seen_from) == os.getcwd():
+        paths.insert(0, os.path.normpath(os.path.join(seen_from, os.path.relpath(static))))
+    return {"paths": list(dict.fromkeys(Path(p).as_posix() for p in paths)),
+            "home": Path.home().as_posix()}
+
+
 # --------------------------------------------------------------------------- export, fallback
 
 
@@ -224,6 +245,17 @@ def _html(config: dict[str, Any]) -> str:
 (function () {{
   var config = JSON.parse(document.getElementById("gan-explorer-{ident}-config").textContent);
   var root = document.documentElement.dataset.content_root;
+  var lab = document.getElementById("jupyter-config-data");
+  if (!config.static && root === undefined && lab && config.server_static) {{
+    /* JupyterLab: _static through the server's /files/ route, below its root folder */
+    var page = JSON.parse(lab.textContent), local = config.server_static;
+    if (typeof page.serverRoot !== "string") return;
+    var top = (page.serverRoot || "").replace(/^~(?=[/]|$)/, local.home).replace(/[/]+$/, "");
+    var inside = local.paths.filter(function (p) {{ return p.startsWith(top + "/"); }})[0];
+    if (inside === undefined) return; /* not served by this server: the fallback stays */
+    config.static = (page.baseUrl || "/") + "files/" +
+      inside.slice(top.length + 1).split("/").map(encodeURIComponent).join("/") + "/";
+  }}
   config.static = new URL(config.static || ((root === undefined ? "../" : root) + "_static/"),
                           document.baseURI).href;
   import(new URL("gan_explorer.js", config.static).href).then(function (module) {{
@@ -259,7 +291,9 @@ def browser_explorer(generator, z0=None, directions=None, names=None, *, span: f
         model_dir: where the ``.onnx`` file goes, inside a folder named ``_static``; default
             ``./_static/models`` when ``./_static`` exists (a notebook run in ``book/``). The
             file is named by a hash of the weights, so rebuilding reuses it. Without a
-            ``_static`` folder only the fallback is shown.
+            ``_static`` folder only the fallback is shown. In JupyterLab the page loads the
+            model through the server's ``/files/`` route, so ``_static`` must lie below the
+            server's root folder (``jupyter lab book/`` does).
         classes: the class picker's labels (conditional generators; default ``"0"``, ...).
         seed: seeds the browser's random samples (and the default ``z0``).
         positions: slider positions of the default fallback.
@@ -322,4 +356,5 @@ def browser_explorer(generator, z0=None, directions=None, names=None, *, span: f
     folder, static = folders
     path = _export(generator, spec, folder)
     config["model"] = Path(os.path.relpath(path, static)).as_posix()
+    config["server_static"] = _server_static(static)
     return BrowserExplorer(_html(config), fallback, config, path)

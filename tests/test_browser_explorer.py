@@ -170,6 +170,32 @@ def test_browser_explorer_default_model_dir_is_static_models(tmp_path, monkeypat
     assert shown.config["plane"] == {"extent": [-3.0, 3.0, -3.0, 3.0]}  # a 2-D latent
 
 
+def test_only_a_jupyter_kernel_tells_the_page_where_static_is(tmp_path, monkeypatch,
+                                                              model_dir):
+    """A kernel that a Jupyter server started (``JPY_SESSION_NAME`` set) puts ``_static``'s
+    local path in the config, for the page's ``/files/`` route; a book build leaves it out."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "_static").mkdir()
+    (tmp_path / "real" / "_static" / "models").symlink_to(model_dir)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    monkeypatch.chdir(tmp_path / "link")
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    built = browser_explorer(tiny_dcgan(), Z4, positions=3)
+    assert built.config["server_static"] is None
+    assert str(tmp_path) not in built.html  # no local path in the built book
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "link" / "chapter.ipynb"))
+    lab = browser_explorer(tiny_dcgan(), Z4, positions=3)
+    # the path as the server sees it (through the link) and as it is on disk
+    assert lab.config["server_static"]["paths"] == [(tmp_path / "link" / "_static").as_posix(),
+                                                    (tmp_path / "real" / "_static").as_posix()]
+    monkeypatch.setenv("JPY_SESSION_NAME", "chapter.ipynb")  # an older server's relative path
+    paths = browser_explorer(tiny_dcgan(), Z4, positions=3).config["server_static"]["paths"]
+    assert paths == [(tmp_path / "real" / "_static").as_posix()]
+    assert lab.config["server_static"]["home"] == Path.home().as_posix()
+    assert "jupyter-config-data" in lab.html
+    assert "/files/" in lab.html
+
+
 @pytest.mark.parametrize(("kwargs", "error", "fragment"), [
     ({"generator": torch.nn.Linear(2, 2)}, TypeError, "generator must have an int attribute"),
     ({"z0": torch.zeros(2, 5)}, ValueError, "z0 must have shape (6,) or (N, 6)"),

@@ -1,8 +1,10 @@
 """A learner's session in JupyterLab, driven by Chromium: open a chapter, Run All, check that
-MyST markup renders (jupyterlab-myst) and that the chapter's latent explorers respond to their
-sliders. Runs on a copy of the notebook in a temporary folder, so nothing is saved into book/;
-that folder has no ``_static`` to serve an ONNX model from, so each browser explorer shows its
-precomputed fallback (gan_lessons.browser_widget), which must work there without help.
+MyST markup renders (jupyterlab-myst) and that the chapter's latent explorers respond. Runs on
+a copy of the notebook in a temporary folder, so nothing is saved into book/. That folder gets
+a ``_static`` with the explorer's script and the vendored onnxruntime-web, as ``book/`` has:
+the browser explorers (gan_lessons.browser_widget) then load their models through the
+server's ``/files/`` route and draw live. One model request is refused, so one explorer shows
+its precomputed fallback instead, which must work there too.
 """
 
 from __future__ import annotations
@@ -43,8 +45,13 @@ def lab(tmp_path_factory):
         if os.environ.get("GAN_LESSONS_REQUIRE_BOOK") == "1":
             pytest.fail(message)
         pytest.skip(message)
+    runtime = ROOT / "book" / "_static" / "vendor" / "ort"
+    if not runtime.is_dir():
+        pytest.fail("onnxruntime-web is missing from book/_static/vendor: bash scripts/setup.sh")
     work = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "book" / CHAPTER, work / CHAPTER)
+    shutil.copytree(runtime, work / "_static" / "vendor" / "ort")
+    shutil.copy(ROOT / "book" / "_static" / "gan_explorer.js", work / "_static")
     settings = work / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     # render every cell, not only those scrolled into view, so the whole notebook can be read
@@ -127,6 +134,20 @@ def test_chapter_runs_renders_myst_and_its_explorers_respond(lab):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        refused: list[str] = []  # the first model request is refused: a fallback must show
+        responses, foreign = [], []
+
+        def route_model(route):
+            if refused:
+                route.continue_()
+            else:
+                refused.append(route.request.url)
+                route.abort()
+
+        page.route("**/*.onnx", route_model)
+        page.on("request", lambda r: r.url.startswith(lab) or r.url.startswith("data:")
+                or foreign.append(r.url))
+        page.on("response", lambda r: "/files/" in r.url and responses.append(r))
         try:
             page.goto(f"{lab}/lab/tree/{CHAPTER}", timeout=120_000)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
@@ -158,12 +179,41 @@ def test_chapter_runs_renders_myst_and_its_explorers_respond(lab):
             errors = page.locator(".jp-OutputArea-output[data-mime-type*='error']").count()
             assert errors == 0, f"{errors} cells raised in JupyterLab"
 
-            # no _static here: no live canvas, the precomputed fallbacks instead
-            assert page.locator(".gan-lessons-browser-explorer").count() == 0
-            fallbacks = page.locator('.gan-lessons-scrubber[class*="gan-lessons-fallback-"]')
-            assert fallbacks.count() == 2, f"expected two fallbacks, found {fallbacks.count()}"
-            fallback = fallbacks.first
+            # one explorer draws live, the other (its model request refused) shows its fallback
+            explorers = page.locator(".gan-lessons-browser-explorer")
+            assert explorers.count() == 2, f"expected two explorers, found {explorers.count()}"
+            outcomes = []
+            for index in range(2):
+                explorer = explorers.nth(index)
+                explorer.scroll_into_view_if_needed()  # the model loads once in view
+                outcomes.append(explorer.evaluate(
+                    "el => el.ganExplorer.ready.then(() => el.ganExplorer.render())"
+                    ".then(() => 'live', () => 'fallback')"))
+            assert sorted(outcomes) == ["fallback", "live"], outcomes
+            assert len(refused) == 1, refused
+            assert "/files/_static/models/" in refused[0], refused
+            served = [(r.status, r.url) for r in responses if r.url not in refused]
+            assert served, "nothing was served through /files/"
+            assert all(status == 200 for status, _ in served), served
+            assert all("/files/_static/" in url for _, url in served), served
+            assert foreign == [], f"requests left 127.0.0.1: {foreign}"
+
+            live = explorers.nth(outcomes.index("live"))
+            ident = live.get_attribute("id").removeprefix("gan-explorer-")
+            assert not page.locator(f".gan-lessons-fallback-{ident}").is_visible()
+            canvas = "el => el.querySelector('canvas.gan-explorer-images').toDataURL()"
+            before = live.evaluate(canvas)
+            live.locator("input[type=range]").first.focus()
+            page.keyboard.press("End")  # the slider's end: the model runs again
+            live.evaluate("el => el.ganExplorer.render()")
+            assert live.evaluate(canvas) != before, "the live canvas did not change"
+
+            failed = explorers.nth(outcomes.index("fallback"))
+            assert not failed.is_visible()
+            ident = failed.get_attribute("id").removeprefix("gan-explorer-")
+            fallback = page.locator(f".gan-lessons-fallback-{ident}")
             fallback.scroll_into_view_if_needed()
+            assert fallback.is_visible()
             frame = fallback.locator(".widget-box").last
             before = frame.inner_html()
             fallback.locator(".noUi-handle").first.focus()
