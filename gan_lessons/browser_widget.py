@@ -39,6 +39,10 @@ __all__ = ["BrowserExplorer", "browser_explorer"]
 LIVE_CLASS = "gan-lessons-browser-explorer"
 FALLBACK_CLASS = "gan-lessons-fallback-"  # + the explorer's id
 MAX_BATCH = 256  # images drawn at once (a 16 x 16 grid)
+MAX_PLANE_POINTS = 5000  # backdrop points on the latent plane (about 15 bytes each in the page)
+# the backdrop's class colours: matplotlib's "tab10", as the book's scatter plots use
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
 
 
 class BrowserExplorer:
@@ -135,6 +139,47 @@ def _check_extent(extent, latent_dim: int, span: float) -> list[float] | None:
         raise ValueError(f"plane_extent must have x_min < x_max and y_min < y_max, got "
                          f"{tuple(extent)}")
     return [x0, x1, y0, y1]
+
+
+def _check_backdrop(points, labels, latent_dim: int) -> dict[str, list] | None:
+    """``plane_points`` (M, 2) and ``plane_labels`` (M,) as JSON lists (3 decimals)."""
+    import numpy as np
+    import torch
+
+    if points is None:
+        if labels is not None:
+            raise ValueError("plane_labels needs plane_points (the points they colour)")
+        return None
+    if latent_dim != 2:
+        raise ValueError(f"plane_points needs a 2-D latent, the generator's latent_dim is "
+                         f"{latent_dim}")
+    if not isinstance(points, torch.Tensor | np.ndarray):
+        raise TypeError(f"plane_points must be a tensor or array (M, 2), got "
+                        f"{type(points).__name__}")
+    points = torch.as_tensor(points).detach().cpu()
+    if not points.is_floating_point() or points.ndim != 2 or points.shape[1] != 2 \
+            or not 1 <= len(points) <= MAX_PLANE_POINTS:
+        raise ValueError(f"plane_points must be floating-point with shape (M, 2), 1 <= M <= "
+                         f"{MAX_PLANE_POINTS}, got {points.dtype} {tuple(points.shape)}")
+    if not bool(torch.isfinite(points).all()):
+        raise ValueError("plane_points must be finite, got NaN or inf")
+    backdrop = {"points": [round(v, 3) for v in points.double().flatten().tolist()]}
+    if labels is not None:
+        if not isinstance(labels, torch.Tensor | np.ndarray | Sequence) \
+                or isinstance(labels, str | bytes):
+            raise TypeError(f"plane_labels must be integers (M,), got {type(labels).__name__}")
+        labels = torch.as_tensor(labels).detach().cpu()
+        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+            raise TypeError(f"plane_labels must be integers, got dtype {labels.dtype}")
+        if tuple(labels.shape) != (len(points),):
+            raise ValueError(f"plane_labels must have shape ({len(points)},), one per point, "
+                             f"got {tuple(labels.shape)}")
+        if bool((labels < 0).any() or (labels >= len(PALETTE)).any()):
+            raise ValueError(f"plane_labels must lie in [0, {len(PALETTE) - 1}] (one colour "
+                             f"each), got {labels.min().item()} to {labels.max().item()}")
+        backdrop["labels"] = labels.tolist()
+        backdrop["palette"] = list(PALETTE[:int(labels.max()) + 1])
+    return backdrop
 
 
 def _static_dir(model_dir) -> tuple[Path, Path] | None:
@@ -269,6 +314,7 @@ def browser_explorer(generator, z0=None, directions=None, names=None, *, span: f
                      scale: int = 4, nrow: int | None = None, fallback=None, model_dir=None,
                      classes: Sequence[str] | None = None, seed: int = 0,
                      positions: int = 9, plane_extent: Sequence[float] | None = None,
+                     plane_points=None, plane_labels=None,
                      static_url: str | None = None) -> BrowserExplorer:
     """A latent explorer that runs ``generator`` in the reader's browser, with a static fallback.
 
@@ -299,6 +345,10 @@ def browser_explorer(generator, z0=None, directions=None, names=None, *, span: f
         positions: slider positions of the default fallback.
         plane_extent: ``(x_min, x_max, y_min, y_max)`` of the clickable plane shown for a 2-D
             latent (default ``[-span, span]`` on both axes).
+        plane_points: ``(M, 2)``, at most 5000: points drawn on the plane, e.g. the codes of
+            test images, so the reader sees where the data lie (2-D latent only).
+        plane_labels: ``(M,)`` ints in ``[0, 9]``: colours the points by class (matplotlib's
+            ``tab10`` colours) and adds a legend; default all one colour.
         static_url: the URL of ``_static`` from the page; default what Sphinx's
             ``data-content_root`` gives (``"../_static/"`` for a chapter page).
 
@@ -333,6 +383,7 @@ def browser_explorer(generator, z0=None, directions=None, names=None, *, span: f
                          f"(N, {', '.join(map(str, spec['image_shape']))})")
     classes = _check_classes(classes, spec["num_classes"])
     extent = _check_extent(plane_extent, d, span)
+    backdrop = _check_backdrop(plane_points, plane_labels, d)
 
     ident = uuid.uuid4().hex[:12]
     if fallback is None:
@@ -347,7 +398,7 @@ def browser_explorer(generator, z0=None, directions=None, names=None, *, span: f
         "directions": [{"name": name, "vector": [round(v, 6) for v in row]}
                        for name, row in zip(names, directions.float().tolist(), strict=True)],
         "span": span, "scale": scale, "nrow": nrow, "seed": seed,
-        "plane": None if extent is None else {"extent": extent},
+        "plane": None if extent is None else {"extent": extent, **(backdrop or {})},
         "fallback_class": FALLBACK_CLASS + ident, "static": static_url,
         "ort": "vendor/ort/", "model": None,
     }

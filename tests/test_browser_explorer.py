@@ -25,7 +25,12 @@ import pytest
 import torch
 from test_book_browser import CHROMIUM, CHROMIUM_ARGS, LoadedPage, _QuietHandler
 
-from gan_lessons.browser_widget import FALLBACK_CLASS, BrowserExplorer, browser_explorer
+from gan_lessons.browser_widget import (
+    FALLBACK_CLASS,
+    PALETTE,
+    BrowserExplorer,
+    browser_explorer,
+)
 from gan_lessons.latent import slerp
 from gan_lessons.models import (
     ConditionalGANConfig,
@@ -81,6 +86,10 @@ def tiny_autoencoder() -> ConvAutoencoder:
 
 
 Z4 = torch.randn(4, 6, generator=torch.Generator().manual_seed(1))  # the DCGAN page's 4 samples
+# the 2-D autoencoder's plane backdrop: 40 points of class 3 at (-2, -2) (repeated, so their
+# pixels take the class colour fully), 40 of class 1 at (2, -2), one each of classes 0 and 2
+BACKDROP = torch.tensor([[-2.0, -2.0]] * 40 + [[2.0, -2.0]] * 40 + [[0.5, 2.5], [-0.5, 2.5]])
+BACKDROP_LABELS = [3] * 40 + [1] * 40 + [0, 2]
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +177,19 @@ def test_browser_explorer_default_model_dir_is_static_models(tmp_path, monkeypat
     assert shown.config["model"] == f"models/{shown.model_path.name}"
     assert shown.config["kind"] == "decoder"
     assert shown.config["plane"] == {"extent": [-3.0, 3.0, -3.0, 3.0]}  # a 2-D latent
+
+
+def test_plane_backdrop_goes_into_the_config(model_dir):
+    points = torch.tensor([[0.12345, -1.0], [2.0, 0.5], [-1.5, 1.25]])
+    shown = browser_explorer(tiny_autoencoder(), model_dir=model_dir, positions=3,
+                             plane_points=points, plane_labels=np.array([2, 0, 2]))
+    assert shown.config["plane"] == {
+        "extent": [-3.0, 3.0, -3.0, 3.0], "points": [0.123, -1.0, 2.0, 0.5, -1.5, 1.25],
+        "labels": [2, 0, 2], "palette": list(PALETTE[:3])}
+    plain = browser_explorer(tiny_autoencoder(), model_dir=model_dir, positions=3,
+                             plane_points=points.numpy())
+    assert "labels" not in plain.config["plane"]  # one colour, no legend
+    assert len(plain.config["plane"]["points"]) == 6
 
 
 def test_only_a_jupyter_kernel_tells_the_page_where_static_is(tmp_path, monkeypatch,
@@ -262,7 +284,8 @@ def site(tmp_path_factory, model_dir):
     (root / "book" / "broken.html").write_text(_page([main]))
     kinds = [browser_explorer(tiny_conditional(), model_dir=model_dir, positions=3),
              browser_explorer(tiny_stylegan(), model_dir=model_dir, positions=3),
-             browser_explorer(tiny_autoencoder(), model_dir=model_dir, positions=3)]
+             browser_explorer(tiny_autoencoder(), model_dir=model_dir, positions=3,
+                              plane_points=BACKDROP, plane_labels=BACKDROP_LABELS)]
     (root / "book" / "kinds.html").write_text(_page(kinds))
     return root
 
@@ -531,6 +554,24 @@ def test_clicking_the_latent_plane_decodes_that_point(kinds_page):
     moved = handle.evaluate("(el) => Array.from(el.ganExplorer.latent())")
     assert moved[0] < z[0]
     assert math.isclose(moved[1], z[1], abs_tol=1e-6)
+
+
+@pytest.mark.browser
+def test_the_plane_draws_its_backdrop_points_in_their_class_colours(kinds_page):
+    handle = _explorer(kinds_page.page, 2)
+    legend = handle.locator(".gan-explorer-legend [role=listitem]").all_inner_texts()
+    assert [text.strip() for text in legend] == ["0", "1", "2", "3"]
+    url = handle.evaluate("(el) => el.querySelector('canvas.gan-explorer-plane').toDataURL()")
+    plane = _rgb(base64.b64decode(url.split(",", 1)[1]))  # (S, S, 3), extent [-3, 3]
+    size = plane.shape[0]
+
+    def at(x, y):  # the pixel of latent point (x, y)
+        return plane[int((3 - y) / 6 * size), int((x + 3) / 6 * size)].astype(int)
+
+    for (x, y), label in [((-2, -2), 3), ((2, -2), 1)]:
+        expected = np.array([int(PALETTE[label][i:i + 2], 16) for i in (1, 3, 5)])
+        assert np.abs(at(x, y) - expected).max() <= 8, (label, at(x, y))
+    assert np.abs(at(-2, 2) - 0xF6).max() <= 2  # no point there: the plane's grey
 
 
 @pytest.mark.browser

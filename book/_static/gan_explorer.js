@@ -24,9 +24,13 @@ const CSS = `
   gap: 0.4em; }
 .gan-explorer button, .gan-explorer select { font: inherit; padding: 0.1em 0.5em; }
 .gan-explorer .gan-explorer-controls select { justify-self: start; max-width: 100%; }
-.gan-explorer canvas.gan-explorer-plane { grid-column: 1 / -1; width: 12em; height: 12em;
+.gan-explorer canvas.gan-explorer-plane { grid-column: 1 / -1; width: 16em; height: 16em;
   border: 1px solid #888; cursor: crosshair; }
 .gan-explorer canvas.gan-explorer-plane:focus { outline: 2px solid #36c; }
+.gan-explorer .gan-explorer-legend { grid-column: 1 / -1; display: flex; flex-wrap: wrap;
+  gap: 0.1em 0.8em; font-size: 0.85em; }
+.gan-explorer .gan-explorer-legend i { display: inline-block; width: 0.7em; height: 0.7em;
+  margin-right: 0.25em; border-radius: 50%; }
 .gan-explorer .gan-explorer-status { font-size: 0.85em; color: #555; margin: 0.3em 0 0; }
 `;
 
@@ -374,19 +378,21 @@ class Explorer {
       button("new mix sample", () => { state.zMix = gaussian(this.rand, this.n * d); });
     }
     controls.append(buttons);
-    if (config.plane) controls.append(this.buildPlane(config.plane));
+    if (config.plane) controls.append(...this.buildPlane(config.plane));
     this.status = el("p", { className: "gan-explorer-status",
       textContent: "loading the model\u2026" });
     this.element.replaceChildren(el("div", { className: "gan-explorer" },
       [this.canvas, controls, this.status]));
   }
 
-  /** A clickable latent plane for a 2-D latent: click (or arrow keys) to decode that point. */
-  buildPlane({ extent }) {
+  /** A clickable latent plane for a 2-D latent: click (or arrow keys) to decode that point.
+   * Returns the plane's canvas, and a legend when its backdrop points carry class labels. */
+  buildPlane({ extent, points, labels, palette }) {
     const [x0, x1, y0, y1] = extent;
-    const plane = el("canvas", { className: "gan-explorer-plane", width: 192, height: 192,
+    const plane = el("canvas", { className: "gan-explorer-plane", width: 256, height: 256,
       tabIndex: 0, role: "application" });
     this.plane = plane;
+    this.backdrop = points ? this.drawBackdrop(plane, extent, points, labels, palette) : null;
     const pick = (x, y) => {
       const row = Float32Array.from([x, y]);
       for (let k = 0; k < this.n; k++) this.state.a.set(row, k * 2);
@@ -407,7 +413,30 @@ class Explorer {
       pick(Math.min(x1, Math.max(x0, z[0] + dx * (x1 - x0) / 40)),
         Math.min(y1, Math.max(y0, z[1] + dy * (y1 - y0) / 40)));
     });
-    return plane;
+    if (!labels) return [plane];
+    const legend = el("div", { className: "gan-explorer-legend", role: "list",
+      "aria-label": "colours of the points' classes" });
+    for (let k = 0; k < palette.length; k++) {
+      legend.append(el("span", { role: "listitem" },
+        [el("i", { style: `background: ${palette[k]}` }), String(k)]));
+    }
+    return [plane, legend];
+  }
+
+  /** The plane's backdrop, drawn once: light axes through the origin and the `points`
+   * (flat x, y pairs), coloured by `labels` where given. Returns an offscreen canvas. */
+  drawBackdrop(plane, [x0, x1, y0, y1], points, labels, palette) {
+    const W = plane.width, H = plane.height;
+    const canvas = el("canvas", { width: W, height: H });
+    const ctx = canvas.getContext("2d");
+    ctx.globalAlpha = 0.7;
+    for (let i = 0; i < points.length / 2; i++) {
+      ctx.fillStyle = labels ? palette[labels[i]] : "#555";
+      const x = ((points[2 * i] - x0) / (x1 - x0)) * W;
+      const y = (1 - (points[2 * i + 1] - y0) / (y1 - y0)) * H;
+      ctx.fillRect(x - 1, y - 1, 2, 2);
+    }
+    return canvas;
   }
 
   drawPlane() {
@@ -421,11 +450,15 @@ class Explorer {
     ctx.beginPath(); // the axes through the origin
     ctx.moveTo(px(0), 0); ctx.lineTo(px(0), H); ctx.moveTo(0, py(0)); ctx.lineTo(W, py(0));
     ctx.stroke();
-    const z = this.latent();
-    ctx.fillStyle = "#c33";
+    if (this.backdrop) ctx.drawImage(this.backdrop, 0, 0);
+    const z = this.latent(); // the decoded point: black, ringed in white over the backdrop
     ctx.beginPath();
-    ctx.arc(px(z[0]), py(z[1]), 4, 0, 2 * Math.PI);
+    ctx.arc(px(z[0]), py(z[1]), 4.5, 0, 2 * Math.PI);
+    ctx.fillStyle = "#000";
     ctx.fill();
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = "#fff";
+    ctx.stroke();
     this.plane.setAttribute("aria-label", `latent plane at z = (${z[0].toFixed(2)}, `
       + `${z[1].toFixed(2)}): click a point or use the arrow keys to decode it`);
   }
