@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 import time
@@ -146,6 +147,17 @@ def test_book_has_chapters():
     _require_book()
     assert "intro.html" in CHAPTERS
     assert len(CHAPTERS) >= 3, CHAPTERS
+
+
+def test_the_book_ships_only_the_models_its_pages_load():
+    """book/_ext/prune_models.py leaves the cache's older exports out of the output."""
+    _require_book()
+    shipped = {p.name for p in (HTML / "_static" / "models").glob("*.onnx")}
+    loaded = set()
+    for page in HTML.rglob("*.html"):
+        loaded.update(re.findall(r"models/([\w.-]+\.onnx)", page.read_text(errors="replace")))
+    assert shipped, "the book ships no model for its live explorers"
+    assert shipped == loaded
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
