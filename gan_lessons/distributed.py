@@ -277,8 +277,14 @@ class _ProcessRandomDDP(DistributedDataParallel):
         calls = calls + 1 if begun == _step["begun"] else 0
         self._calls = (_step["begun"], calls)
         device = _context.device
+        seed = _stream_seed(*self._stream_key, _step["step"], calls)
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(_stream_seed(*self._stream_key, _step["step"], calls))
+            # this process's CPU and GPU generators only (torch.manual_seed would also reseed
+            # the other GPUs' generators, outside the fork)
+            torch.default_generator.manual_seed(seed)
+            if device.type == "cuda":
+                index = torch.cuda.current_device() if device.index is None else device.index
+                torch.cuda.default_generators[index].manual_seed(seed)
             return super().forward(*args, **kwargs)
 
 
