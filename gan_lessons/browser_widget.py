@@ -9,7 +9,8 @@ and displays two outputs:
    with onnxruntime-web (single-threaded WebAssembly, loaded when the widget scrolls into
    view) and draws to a canvas: sliders along latent directions, new samples drawn in the
    browser, lerp/slerp between two samples, a class picker, StyleGAN's truncation and style
-   mixing, and a clickable latent plane for a 2-D latent;
+   mixing, and a clickable latent plane for a 2-D latent (optionally over a backdrop of
+   points, such as the codes of test images coloured by class);
 2. a fallback, by default the static explorer of the same generator, carrying the CSS class
    ``gan-lessons-fallback-<id>``: the script hides it once the live canvas is drawn, and hides
    itself instead where WebAssembly is missing or the model fails to load.
