@@ -93,11 +93,18 @@ def _rerun(command: str, out: Path, steps: int) -> dict:
 
 @pytest.mark.parametrize("name", ["ring_z2_ns_s0", "ring_z16_mm_s1"])
 def test_a_bundled_ring_run_reproduces_from_its_recorded_command(name, tmp_path):
-    steps = 60
+    """The first steps agree to float32 rounding; later ones drift apart slowly, because a
+    CPU with other vector units (AVX-512 against AVX2) rounds sums differently and a GAN's
+    trajectory amplifies that: on an AVX-512 machine ring_z2_ns_s0's loss_d differed by
+    1e-4 (relative) from step 20 and by 3e-3 at step 60. Another option, seed or loss
+    would differ by far more, from the first steps on."""
+    steps, exact = 60, 10
     history = _rerun(pretrained_info(name)["command"], tmp_path / "again.pt", steps)
     bundled = pretrained_checkpoint(name)["history"]
     for key in ("loss_d", "loss_g", "d_real", "d_fake"):
-        assert history[key] == pytest.approx(bundled[key][:steps], rel=1e-4, abs=1e-5), key
+        assert history[key][:exact] == pytest.approx(bundled[key][:exact], rel=1e-4,
+                                                     abs=1e-5), key
+        assert history[key] == pytest.approx(bundled[key][:steps], rel=2e-2, abs=1e-4), key
 
 
 @pytest.mark.skipif(not HAS_MNIST, reason="no offline MNIST")
