@@ -147,6 +147,8 @@ def _check_backdrop(points, labels, latent_dim: int) -> dict[str, list] | None:
     import numpy as np
     import torch
 
+    from gan_lessons.models.conditional import check_labels
+
     if points is None:
         if labels is not None:
             raise ValueError("plane_labels needs plane_points (the points they colour)")
@@ -169,15 +171,8 @@ def _check_backdrop(points, labels, latent_dim: int) -> dict[str, list] | None:
         if not isinstance(labels, torch.Tensor | np.ndarray | Sequence) \
                 or isinstance(labels, str | bytes):
             raise TypeError(f"plane_labels must be integers (M,), got {type(labels).__name__}")
-        labels = torch.as_tensor(labels).detach().cpu()
-        if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-            raise TypeError(f"plane_labels must be integers, got dtype {labels.dtype}")
-        if tuple(labels.shape) != (len(points),):
-            raise ValueError(f"plane_labels must have shape ({len(points)},), one per point, "
-                             f"got {tuple(labels.shape)}")
-        if bool((labels < 0).any() or (labels >= len(PALETTE)).any()):
-            raise ValueError(f"plane_labels must lie in [0, {len(PALETTE) - 1}] (one colour "
-                             f"each), got {labels.min().item()} to {labels.max().item()}")
+        labels = check_labels(torch.as_tensor(labels).detach().cpu(), len(points),
+                              len(PALETTE), name="plane_labels")  # one colour per class
         backdrop["labels"] = labels.tolist()
         backdrop["palette"] = list(PALETTE[:int(labels.max()) + 1])
     return backdrop
@@ -296,7 +291,7 @@ def _html(config: dict[str, Any]) -> str:
     /* JupyterLab: _static through the server's /files/ route, below its root folder */
     var page = JSON.parse(lab.textContent), local = config.server_static;
     if (typeof page.serverRoot !== "string") return;
-    var top = (page.serverRoot || "").replace(/^~(?=[/]|$)/, local.home).replace(/[/]+$/, "");
+    var top = page.serverRoot.replace(/^~(?=[/]|$)/, local.home).replace(/[/]+$/, "");
     var inside = local.paths.filter(function (p) {{ return p.startsWith(top + "/"); }})[0];
     if (inside === undefined) return; /* not served by this server: the fallback stays */
     config.static = (page.baseUrl || "/") + "files/" +

@@ -423,8 +423,8 @@ class Explorer {
     return [plane, legend];
   }
 
-  /** The plane's backdrop, drawn once: light axes through the origin and the `points`
-   * (flat x, y pairs), coloured by `labels` where given. Returns an offscreen canvas. */
+  /** The plane's backdrop, drawn once: the `points` (flat x, y pairs), coloured by `labels`
+   * where given, on a transparent offscreen canvas that `drawPlane` copies over its axes. */
   drawBackdrop(plane, [x0, x1, y0, y1], points, labels, palette) {
     const W = plane.width, H = plane.height;
     const canvas = el("canvas", { width: W, height: H });

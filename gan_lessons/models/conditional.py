@@ -101,29 +101,30 @@ class ConditionalGANConfig:
         return (self.channels, self.image_size, self.image_size)
 
 
-def check_labels(labels, batch_size: int, num_classes: int) -> torch.Tensor:
+def check_labels(labels, batch_size: int, num_classes: int, *,
+                 name: str = "labels") -> torch.Tensor:
     """``labels`` checked and returned as int64 class indices of shape ``(batch_size,)``.
 
     ``labels`` must be an integer tensor (any integer dtype, on any device) of shape ``(B,)``
     with ``B == batch_size``, and values in ``[0, num_classes)``; the range check reads the
     minimum and maximum in one device sync. Raises ``TypeError`` (not a tensor, or not of an
-    integer dtype) or ``ValueError`` (shape, range), naming ``labels``.
+    integer dtype) or ``ValueError`` (shape, range), naming ``labels`` (or ``name``).
     """
     batch_size = check_int(batch_size, "batch_size", minimum=0)
     num_classes = check_int(num_classes, "num_classes", minimum=1)
     if not isinstance(labels, torch.Tensor):
-        raise TypeError(f"labels must be a torch.Tensor of integer class indices, got "
+        raise TypeError(f"{name} must be a torch.Tensor of integer class indices, got "
                         f"{type(labels).__name__}")
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise TypeError(f"labels must be an integer tensor of class indices (torch.int64), got "
+        raise TypeError(f"{name} must be an integer tensor of class indices (torch.int64), got "
                         f"dtype {labels.dtype}; convert class numbers with .long()")
     if labels.ndim != 1 or labels.shape[0] != batch_size:
-        raise ValueError(f"labels must have shape (B,) = ({batch_size},), one class index per "
+        raise ValueError(f"{name} must have shape (B,) = ({batch_size},), one class index per "
                          f"sample, got {tuple(labels.shape)}")
     if batch_size:
         low, high = torch.stack(torch.aminmax(labels)).tolist()  # one sync
         if low < 0 or high >= num_classes:
-            raise ValueError(f"labels must be class indices in [0, {num_classes}), got values "
+            raise ValueError(f"{name} must be class indices in [0, {num_classes}), got values "
                              f"from {low} to {high}")
     return labels.long()
 
